@@ -1,0 +1,144 @@
+# wren: a containerd shim v2 in C. See README.md.
+#
+# Layout of the build tree (nothing generated is ever committed):
+#   build/protos/   protoc-c output for protos/**/*.proto
+#   build/obj/      objects, mirrored by source path
+#   build/lib/      one static library per module
+#   build/bin/      containerd-shim-wren-v2 and test tools
+#   build/tests/    cmocka unit test binaries
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+CC         ?= cc
+BUILD      := build
+PKGS       := libprotobuf-c libseccomp libcap libcjson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CGROUP_LIBS:= $(shell pkg-config --libs libcgroup 2>/dev/null)
+
+WARN      := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+HARDEN    := -D_FORTIFY_SOURCE=3 -fstack-protector-strong
+OPT       ?= -O2 -g
+CFLAGS    += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -DWREN_VERSION=\"$(VERSION)\" \
+             -I. -I$(BUILD)/protos $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS   += $(EXTRA_LDFLAGS)
+
+PROTOS     := $(shell find protos -name '*.proto' | sort)
+PROTO_C    := $(patsubst protos/%.proto,$(BUILD)/protos/%.pb-c.c,$(PROTOS))
+PROTO_H    := $(PROTO_C:.c=.h)
+# protoc-c also needs the well-known types it imports; we compile our own copies of their C code.
+WKT        := google/protobuf/any google/protobuf/empty google/protobuf/timestamp
+WKT_C      := $(patsubst %,$(BUILD)/protos/%.pb-c.c,$(WKT))
+
+TTRPC_SRC  := $(wildcard ttrpc/*.c)
+RT_SRC     := $(wildcard runtime/*.c)
+SHIM_SRC   := $(wildcard shim/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_PROTOS := $(BUILD)/lib/libwren-protos.a
+LIB_TTRPC  := $(BUILD)/lib/libwren-ttrpc.a
+LIB_RT     := $(BUILD)/lib/libwren-runtime.a
+SHIM_BIN   := $(BUILD)/bin/containerd-shim-wren-v2
+
+UNIT_SRC   := $(wildcard ttrpc/tests/test_*.c runtime/tests/test_*.c shim/tests/test_*.c)
+UNIT_BIN   := $(patsubst %.c,$(BUILD)/tests/%,$(subst /tests/,_,$(UNIT_SRC)))
+TOOL_SRC   := $(wildcard integration/tools/*.c)
+TOOL_BIN   := $(patsubst integration/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
+
+.PHONY: all install clean deps unit integration test demo fuzz format check-format asan bench
+.SECONDARY:
+
+all: $(SHIM_BIN) $(TOOL_BIN)
+
+# ---- protos -------------------------------------------------------------
+$(BUILD)/protos/%.pb-c.c $(BUILD)/protos/%.pb-c.h: protos/%.proto
+	@mkdir -p $(BUILD)/protos
+	protoc-c --c_out=$(BUILD)/protos -Iprotos -I/usr/include $<
+
+$(BUILD)/protos/google/protobuf/%.pb-c.c $(BUILD)/protos/google/protobuf/%.pb-c.h: /usr/include/google/protobuf/%.proto
+	@mkdir -p $(BUILD)/protos
+	protoc-c --c_out=$(BUILD)/protos -I/usr/include $<
+
+PROTO_ALL_C := $(PROTO_C) $(WKT_C)
+PROTO_ALL_H := $(PROTO_ALL_C:.c=.h)
+
+$(BUILD)/obj/protos/%.o: $(BUILD)/protos/%.c | $(PROTO_ALL_H)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(OPT) -fPIC -I$(BUILD)/protos $(PKG_CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+
+$(LIB_PROTOS): $(patsubst $(BUILD)/protos/%.c,$(BUILD)/obj/protos/%.o,$(PROTO_ALL_C))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+# ---- modules ------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c | $(PROTO_ALL_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_TTRPC): $(call obj,$(TTRPC_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(LIB_RT): $(call obj,$(RT_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(SHIM_BIN): $(call obj,$(SHIM_SRC)) $(LIB_RT) $(LIB_TTRPC) $(LIB_PROTOS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CGROUP_LIBS)
+
+# Tools for tests: small programs linked against the libraries (test clients, bundle runner).
+$(BUILD)/bin/%: integration/tools/%.c $(LIB_RT) $(LIB_TTRPC) $(LIB_PROTOS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CGROUP_LIBS)
+
+# ---- unit tests ---------------------------------------------------------
+# build/tests/<module>_test_<name> from <module>/tests/test_<name>.c, linked with every library
+# (static archives: only what the test uses is pulled in).
+SHIM_LIB_OBJ := $(call obj,$(filter-out shim/main.c,$(SHIM_SRC)))
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $$(subst _test_,/tests/test_,$$*).c $(LIB_RT) $(LIB_TTRPC) $(LIB_PROTOS) $(SHIM_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SHIM_LIB_OBJ) \
+		$(LIB_RT) $(LIB_TTRPC) $(LIB_PROTOS) $(PKG_LIBS) $(CGROUP_LIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# ---- the commands a newcomer runs ----------------------------------------
+deps:
+	@hack/deps.sh
+
+integration: all
+	@hack/integration.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+demo: deps
+	$(MAKE) all
+	@hack/demo.sh
+
+install: $(SHIM_BIN)
+	install -D -m 0755 $(SHIM_BIN) $(DESTDIR)$(PREFIX)/bin/containerd-shim-wren-v2
+
+fuzz:
+	@hack/fuzz.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
