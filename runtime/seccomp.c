@@ -1,0 +1,169 @@
+/* The spec's seccomp profile → a libseccomp filter, loaded in the child. Mirrors runc's
+ * libcontainer/seccomp so a profile behaves the same under wren: unknown syscalls are skipped,
+ * rules that repeat the default action are dropped (libseccomp refuses them), and several
+ * conditions on one argument become one rule each (libseccomp cannot AND them). */
+#include <errno.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "runtime/seccomp.h"
+#include "runtime/util.h"
+
+static inline void seccomp_releasep(scmp_filter_ctx *ctx)
+{
+	if (*ctx)
+		seccomp_release(*ctx);
+}
+#define _cleanup_seccomp_ __attribute__((cleanup(seccomp_releasep)))
+
+static int to_scmp_action(enum rt_seccomp_action a, bool has_ret, uint32_t ret, uint32_t *out,
+			  struct wren_err **err)
+{
+	uint32_t r = has_ret ? ret : EPERM;
+
+	switch (a) {
+	case RT_SCMP_KILL:
+	case RT_SCMP_KILL_THREAD:
+		*out = SCMP_ACT_KILL_THREAD;
+		return 0;
+	case RT_SCMP_KILL_PROCESS:
+		*out = SCMP_ACT_KILL_PROCESS;
+		return 0;
+	case RT_SCMP_TRAP:
+		*out = SCMP_ACT_TRAP;
+		return 0;
+	case RT_SCMP_ERRNO:
+		*out = SCMP_ACT_ERRNO(r);
+		return 0;
+	case RT_SCMP_TRACE:
+		*out = SCMP_ACT_TRACE(r);
+		return 0;
+	case RT_SCMP_ALLOW:
+		*out = SCMP_ACT_ALLOW;
+		return 0;
+	case RT_SCMP_LOG:
+		*out = SCMP_ACT_LOG;
+		return 0;
+	case RT_SCMP_NOTIFY:
+		break;
+	}
+	/* A listener needs listenerPath and a seccomp agent: not part of wren yet. */
+	return wren_err_code(err, WREN_E_UNIMPLEMENTED, "seccomp notify not supported");
+}
+
+static int set_attr(scmp_filter_ctx ctx, enum scmp_filter_attr a, uint32_t v, const char *what,
+		    struct wren_err **err)
+{
+	int r = seccomp_attr_set(ctx, a, v);
+
+	if (r < 0)
+		return wren_err_errno(err, -r, "seccomp: set %s", what);
+	return 0;
+}
+
+static int apply_flags(scmp_filter_ctx ctx, const struct rt_seccomp *sc, struct wren_err **err)
+{
+	for (size_t i = 0; i < sc->n_flags; i++) {
+		const char *f = sc->flags[i];
+		int r = 0;
+
+		if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+			r = set_attr(ctx, SCMP_FLTATR_CTL_TSYNC, 1, f, err);
+		else if (strcmp(f, "SECCOMP_FILTER_FLAG_LOG") == 0)
+			r = set_attr(ctx, SCMP_FLTATR_CTL_LOG, 1, f, err);
+		else if (strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+			r = set_attr(ctx, SCMP_FLTATR_CTL_SSB, 1, f, err);
+		/* WAIT_KILLABLE_RECV only changes notify listeners, which wren does not have;
+		 * libseccomp 2.5 has no attribute for it. */
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static bool same_index_twice(const struct rt_seccomp_rule *r)
+{
+	for (size_t i = 0; i < r->n_args; i++)
+		for (size_t j = i + 1; j < r->n_args; j++)
+			if (r->args[i].index == r->args[j].index)
+				return true;
+	return false;
+}
+
+static struct scmp_arg_cmp to_cmp(const struct rt_seccomp_arg *a)
+{
+	return (struct scmp_arg_cmp){
+		.arg = a->index,
+		.op = (enum scmp_compare)a->op,
+		.datum_a = a->value,
+		.datum_b = a->value_two,
+	};
+}
+
+static int add_rule(scmp_filter_ctx ctx, const struct rt_seccomp_rule *r, uint32_t action,
+		    struct wren_err **err)
+{
+	struct scmp_arg_cmp cmps[6];
+	size_t n = r->n_args > 6 ? 6 : r->n_args;
+
+	for (size_t i = 0; i < n; i++)
+		cmps[i] = to_cmp(&r->args[i]);
+	for (size_t k = 0; k < r->n_names; k++) {
+		int nr = seccomp_syscall_resolve_name(r->names[k]);
+		int rc;
+
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* a syscall this libseccomp does not know */
+		if (!same_index_twice(r)) {
+			rc = seccomp_rule_add_array(ctx, action, nr, (unsigned int)n, cmps);
+		} else {
+			rc = 0;
+			for (size_t i = 0; i < n && rc == 0; i++)
+				rc = seccomp_rule_add_array(ctx, action, nr, 1, &cmps[i]);
+		}
+		if (rc < 0)
+			return wren_err_errno(err, -rc, "seccomp: add rule for %s", r->names[k]);
+	}
+	return 0;
+}
+
+int rt_seccomp_load(const struct rt_seccomp *sc, struct wren_err **err)
+{
+	_cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
+	uint32_t def;
+	int r;
+
+	if (to_scmp_action(sc->default_action, sc->has_default_errno_ret, sc->default_errno_ret,
+			   &def, err) < 0)
+		return -1;
+	ctx = seccomp_init(def);
+	if (ctx == NULL)
+		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+				     "seccomp: cannot initialise a filter with the default action");
+	/* no_new_privs is the spec's process.noNewPrivileges, set by the caller, not libseccomp. */
+	if (set_attr(ctx, SCMP_FLTATR_CTL_NNP, 0, "no_new_privs off", err) < 0 ||
+	    apply_flags(ctx, sc, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sc->n_architectures; i++) {
+		r = seccomp_arch_add(ctx, sc->architectures[i]);
+		if (r < 0 && r != -EEXIST)
+			return wren_err_errno(err, -r, "seccomp: add architecture %#x",
+					      sc->architectures[i]);
+	}
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct rt_seccomp_rule *rule = &sc->rules[i];
+		uint32_t act;
+
+		if (to_scmp_action(rule->action, rule->has_errno_ret, rule->errno_ret, &act, err) < 0)
+			return wren_err_wrap(err, "seccomp: syscalls[%zu]", i);
+		if (act == def)
+			continue; /* libseccomp rejects a rule that repeats the default */
+		if (add_rule(ctx, rule, act, err) < 0)
+			return -1;
+	}
+	r = seccomp_load(ctx);
+	if (r < 0)
+		return wren_err_errno(err, -r, "seccomp: load the filter");
+	return 0;
+}
