@@ -14,7 +14,8 @@
  *   cwd                 cwd=
  *   fds                 fds=<comma list of open fds, not counting the one used to list>
  *   cgroup              cgroup=<line> for each line of /proc/self/cgroup
- *   rofs PATH           rofs=<1|0> errno=<name or 0>: 1 when creating a file under PATH fails with EROFS
+ *   rofs PATH           rofs=<1|0> errno=<name or 0>: 1 when writing fails with EROFS (PATH a directory:
+ *                       create a file in it; otherwise open PATH for writing)
  *   read PATH           read=<bytes read up to 1 MiB> errno=<name or 0>
  *   rlimit NAME         soft= hard= (NOFILE, NPROC, CORE, STACK, AS, MEMLOCK; "unlimited" for infinity)
  *   env NAME            env=<value> or env-unset=1
@@ -169,19 +170,26 @@ static int cmd_cgroup(void)
 	return 0;
 }
 
-static int cmd_rofs(const char *dir)
+static int cmd_rofs(const char *path)
 {
-	char path[PATH_MAX];
+	char tmp[PATH_MAX];
+	struct stat st;
 	int fd, e = 0;
 
-	snprintf(path, sizeof path, "%s/.wren-probe-rofs.%d", dir, (int)getpid());
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0) {
-		e = errno;
+	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		/* an existing file: open it for writing, without truncating */
+		fd = open(path, O_WRONLY);
 	} else {
-		close(fd);
-		unlink(path);
+		/* a directory: create a file in it */
+		snprintf(tmp, sizeof tmp, "%s/.wren-probe-rofs.%d", path, (int)getpid());
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			unlink(tmp);
 	}
+	if (fd < 0)
+		e = errno;
+	else
+		close(fd);
 	printf("rofs=%d\nerrno=%s\n", e == EROFS, errname(e));
 	return 0;
 }
