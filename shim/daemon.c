@@ -1,0 +1,180 @@
+/* The daemon (shim-protocol.md §2.4): one per container or per pod group. One thread, one epoll
+ * loop: the ttrpc server for containerd, the event publisher, a signalfd for SIGCHLD (reaping:
+ * we are the subreaper, and every container process is our direct child) and SIGTERM/SIGINT,
+ * and the sync sockets of children being set up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/util.h"
+#include "shim/events.h"
+#include "shim/log.h"
+#include "shim/task.h"
+
+#define EXIT_POLL_MS     10
+#define EXIT_DEADLINE_MS 5000
+
+static void on_signal(struct ttrpc_source *src, uint32_t events)
+{
+	struct shim *s = (struct shim *)((char *)src - offsetof(struct shim, signals));
+	struct signalfd_siginfo si;
+	bool child = false;
+
+	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			child = true;
+		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_info("signal %u: shutting down", si.ssi_signo);
+			shim_begin_exit(s);
+		}
+	}
+	if (!child)
+		return;
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+
+		if (pid <= 0)
+			break;
+		shim_service_on_exit(s, pid, st);
+	}
+}
+
+static unsigned exit_waited_ms;
+
+/* Leave once containerd has our last replies and events, or after 5 s whatever happens. */
+static void on_exit_timer(struct ttrpc_timer *t)
+{
+	struct shim *s = (struct shim *)((char *)t - offsetof(struct shim, exit_timer));
+
+	exit_waited_ms += EXIT_POLL_MS;
+	if ((ttrpc_server_flushed(s->server) && shim_publisher_idle(s->events)) ||
+	    exit_waited_ms >= EXIT_DEADLINE_MS) {
+		ttrpc_loop_stop(s->loop);
+		return;
+	}
+	ttrpc_timer_arm(s->loop, &s->exit_timer, EXIT_POLL_MS);
+}
+
+void shim_begin_exit(struct shim *s)
+{
+	if (s->exiting)
+		return;
+	s->exiting = true;
+	/* Containers still here (SIGTERM): take them down so nothing is left behind. */
+	while (s->containers)
+		shim_task_remove(s, s->containers);
+	ttrpc_server_shutdown(s->server);
+	if (s->socket_path)
+		unlink(s->socket_path);
+	s->exit_timer.cb = on_exit_timer;
+	ttrpc_timer_arm(s->loop, &s->exit_timer, 0);
+}
+
+static int listener(const struct shim_flags *f, char **path, struct wren_err **err)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	int fd;
+
+	if (f->socket && *f->socket) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		if (strlen(f->socket) >= sizeof(sa.sun_path))
+			return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "socket path too long");
+		strcpy(sa.sun_path, f->socket);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return wren_err_errno(err, errno, "socket");
+		unlink(f->socket);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(f->socket, 0600) < 0 ||
+		    listen(fd, 128) < 0) {
+			int e = errno;
+			close(fd);
+			return wren_err_errno(err, e, "listen %s", f->socket);
+		}
+		*path = xstrdup(f->socket);
+		return fd;
+	}
+	fd = 3;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return wren_err_errno(err, errno, "listener on fd 3");
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_path[0] == '/')
+		*path = xstrdup(sa.sun_path);
+	return fd;
+}
+
+/* containerd keeps the log FIFO open read-write, so this open never blocks. */
+static void open_log(void)
+{
+	int fd = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+int shim_daemon_run(const struct shim_flags *f)
+{
+	_cleanup_err_ struct wren_err *err = NULL;
+	struct shim s = {0};
+	sigset_t mask;
+	int lfd;
+	const char *ttrpc_address = getenv("TTRPC_ADDRESS");
+
+	open_log();
+	shim_log_init(f->namespace, f->id, f->debug);
+	s.flags = *f;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	if (ttrpc_loop_new(&s.loop) < 0) {
+		log_error("create loop: %s", strerror(errno));
+		return 1;
+	}
+	s.signals.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s.signals.cb = on_signal;
+	if (s.signals.fd < 0 || ttrpc_loop_add(s.loop, &s.signals, EPOLLIN) < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		return 1;
+	}
+	lfd = listener(f, &s.socket_path, &err);
+	if (lfd < 0) {
+		log_error("%s", err->msg);
+		return 1;
+	}
+	if (ttrpc_server_new(s.loop, lfd, &s.server) < 0) {
+		log_error("serve: %s", strerror(errno));
+		return 1;
+	}
+	s.events = shim_publisher_new(s.loop, ttrpc_address ? ttrpc_address : "", f->namespace);
+	shim_service_register(&s);
+	log_debug("serving on %s", s.socket_path ? s.socket_path : "fd 3");
+
+	ttrpc_loop_run(s.loop);
+
+	log_debug("exiting");
+	ttrpc_server_free(s.server);
+	shim_publisher_free(s.events);
+	ttrpc_loop_free(s.loop);
+	free(s.socket_path);
+	return s.exit_code;
+}

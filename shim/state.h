@@ -1,0 +1,28 @@
+/* What the daemon persists in the bundle so that the `delete` action can clean up with no daemon
+ * (architecture.md §4): the init's pid, its cgroup, and its exit status once known. One small
+ * key=value file, replaced atomically. */
+#ifndef WREN_SHIM_STATE_H
+#define WREN_SHIM_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/err.h"
+
+#define SHIM_STATE_FILE "wren-state"
+
+struct shim_state {
+	pid_t pid;
+	char cgroup[512];
+	bool exited;
+	uint32_t exit_status;
+	int64_t exited_sec;
+	int32_t exited_nsec;
+};
+
+int shim_state_write(const char *bundle, const struct shim_state *st, struct wren_err **err);
+/* Missing file → -1 with a NOT_FOUND error. */
+int shim_state_read(const char *bundle, struct shim_state *st, struct wren_err **err);
+
+#endif

@@ -1,0 +1,351 @@
+/* The process table: lookups, exits, the conversation with a child being set up, teardown. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "containerd/events/task_events.pb-c.h"
+#include "containerd/task/v2/shim.pb-c.h"
+#include "runtime/util.h"
+#include "shim/events.h"
+#include "shim/log.h"
+#include "shim/reply.h"
+#include "shim/state.h"
+#include "shim/task.h"
+
+struct shim_container *shim_task_find(struct shim *s, const char *id)
+{
+	for (struct shim_container *c = s->containers; c; c = c->next)
+		if (id && !strcmp(c->id, id))
+			return c;
+	return NULL;
+}
+
+struct shim_proc *shim_task_proc(struct shim_container *c, const char *exec_id)
+{
+	if (!exec_id || !*exec_id)
+		return &c->init;
+	for (struct shim_proc *p = c->execs; p; p = p->next)
+		if (!strcmp(p->id, exec_id))
+			return p;
+	return NULL;
+}
+
+void shim_task_persist(struct shim_container *c)
+{
+	_cleanup_err_ struct wren_err *err = NULL;
+	struct shim_state st = {0};
+
+	st.pid = c->init.pid;
+	if (c->rt)
+		snprintf(st.cgroup, sizeof(st.cgroup), "%s", rt_container_cgroup(c->rt));
+	st.exited = c->init.exited;
+	st.exit_status = c->init.exit_status;
+	st.exited_sec = c->init.exited_at.tv_sec;
+	st.exited_nsec = (int32_t)c->init.exited_at.tv_nsec;
+	if (shim_state_write(c->bundle, &st, &err) < 0)
+		log_error("persist state of %s: %s", c->id, err->msg);
+}
+
+static void publish_exit(struct shim *s, struct shim_proc *p)
+{
+	Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
+	Google__Protobuf__Timestamp ts;
+
+	shim_timestamp(&ts, true, &p->exited_at);
+	ev.container_id = p->c->id;
+	ev.id = p->id; /* the container id for the init: CRI matches on it */
+	ev.pid = (uint32_t)p->pid;
+	ev.exit_status = p->exit_status;
+	ev.exited_at = &ts;
+	shim_publish(s->events, "/tasks/exit", "containerd.events.TaskExit", &ev.base);
+}
+
+void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus)
+{
+	Containerd__Task__V2__WaitResponse resp = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
+	Google__Protobuf__Timestamp ts;
+	bool started = p->status == PROC_RUNNING || (p->is_init && p->status == PROC_CREATED);
+
+	p->exited = true;
+	p->exit_status = WIFEXITED(wstatus) ? (uint32_t)WEXITSTATUS(wstatus)
+					    : 128u + (uint32_t)WTERMSIG(wstatus);
+	clock_gettime(CLOCK_REALTIME, &p->exited_at);
+	p->status = PROC_STOPPED;
+	log_debug("process %s (pid %d) exited with status %u", p->id, (int)p->pid, p->exit_status);
+
+	if (p->is_init) {
+		shim_task_persist(p->c);
+		/* With no pid namespace of its own, the container's other processes would outlive
+		 * its init: kill them, as runc-v2 does. */
+		const struct rt_namespace *pidns = rt_spec_namespace(p->c->spec, RT_NS_PID);
+		if (!pidns || pidns->path) {
+			_cleanup_err_ struct wren_err *err = NULL;
+			rt_container_kill(p->c->rt, SIGKILL, true, &err);
+		}
+	}
+
+	shim_timestamp(&ts, true, &p->exited_at);
+	resp.exit_status = p->exit_status;
+	resp.exited_at = &ts;
+	while (p->waiters) {
+		struct proc_waiter *w = p->waiters;
+		p->waiters = w->next;
+		shim_reply(w->call, &resp.base);
+		free(w);
+	}
+	if (started)
+		publish_exit(s, p);
+}
+
+static void on_sync(struct ttrpc_source *src, uint32_t events);
+
+void shim_proc_watch_sync(struct shim *s, struct shim_proc *p, int fd)
+{
+	if (p->sync_watched || fd < 0)
+		return;
+	p->sync.fd = fd;
+	p->sync.cb = on_sync;
+	if (ttrpc_loop_add(s->loop, &p->sync, EPOLLIN) == 0)
+		p->sync_watched = true;
+	else
+		log_error("watch sync fd of %s: %s", p->id, strerror(errno));
+}
+
+void shim_proc_unwatch_sync(struct shim *s, struct shim_proc *p)
+{
+	if (!p->sync_watched)
+		return;
+	ttrpc_loop_del(s->loop, &p->sync);
+	p->sync_watched = false;
+}
+
+/* Kill and reap a child that will never run (its create failed, or Delete came before Start).
+ * It is dying or waiting on its sync socket, so the wait is immediate. */
+void shim_proc_reap_now(struct shim_proc *p)
+{
+	int st;
+
+	if (p->exited || p->pid <= 0)
+		return;
+	kill(p->pid, SIGKILL);
+	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	p->exited = true;
+	p->exit_status = 128 + SIGKILL;
+	clock_gettime(CLOCK_REALTIME, &p->exited_at);
+}
+
+static void free_proc(struct shim *s, struct shim_proc *p)
+{
+	shim_proc_unwatch_sync(s, p);
+	while (p->waiters) {
+		struct proc_waiter *w = p->waiters;
+		p->waiters = w->next;
+		ttrpc_call_reply_error(w->call, TTRPC_NOT_FOUND, "process %s was deleted: not found",
+				       p->id);
+		free(w);
+	}
+	if (p->pending)
+		ttrpc_call_reply_error(p->pending, TTRPC_UNKNOWN, "process %s was deleted", p->id);
+	p->pending = NULL;
+	shim_io_close(&p->io);
+	if (p->rt_exec)
+		rt_exec_free(p->rt_exec);
+	if (p->spec)
+		rt_process_free(p->spec);
+	free(p->id);
+	free(p->stdin_path);
+	free(p->stdout_path);
+	free(p->stderr_path);
+}
+
+void shim_task_remove_exec(struct shim *s, struct shim_proc *p)
+{
+	for (struct shim_proc **pp = &p->c->execs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	shim_proc_reap_now(p);
+	free_proc(s, p);
+	free(p);
+}
+
+void shim_task_remove(struct shim *s, struct shim_container *c)
+{
+	_cleanup_err_ struct wren_err *err = NULL;
+
+	for (struct shim_container **pp = &s->containers; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	while (c->execs) {
+		struct shim_proc *p = c->execs;
+		c->execs = p->next;
+		shim_proc_reap_now(p);
+		free_proc(s, p);
+		free(p);
+	}
+	if (c->rt) {
+		if (!c->init.exited && c->init.status != PROC_STOPPED)
+			shim_proc_reap_now(&c->init);
+		if (rt_container_destroy(c->rt, &err) < 0) {
+			log_error("destroy %s: %s", c->id, err->msg);
+			wren_err_freep(&err);
+		}
+		rt_container_free(c->rt);
+	}
+	if (c->rootfs_mounted) {
+		_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->bundle);
+		if (rt_rootfs_unmount(rootfs, &err) < 0)
+			log_error("unmount %s: %s", rootfs, err->msg);
+	}
+	free_proc(s, &c->init);
+	if (c->spec)
+		rt_spec_free(c->spec);
+	free(c->create_event);
+	free(c->id);
+	free(c->bundle);
+	free(c);
+}
+
+/* ---- the conversation with a child being set up ---------------------------------------------- */
+
+static void init_created(struct shim *s, struct shim_container *c)
+{
+	Containerd__Task__V2__CreateTaskResponse resp = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+	Containerd__Events__TaskCreate *ev;
+
+	c->init.status = PROC_CREATED;
+	shim_proc_unwatch_sync(s, &c->init);
+	shim_io_release_child(&c->init.io);
+	shim_task_persist(c);
+	ev = containerd__events__task_create__unpack(NULL, c->create_event_len, c->create_event);
+	if (ev) {
+		ev->pid = (uint32_t)c->init.pid;
+		shim_publish(s->events, "/tasks/create", "containerd.events.TaskCreate", &ev->base);
+		containerd__events__task_create__free_unpacked(ev, NULL);
+	}
+	free(c->create_event);
+	c->create_event = NULL;
+	resp.pid = (uint32_t)c->init.pid;
+	if (c->init.pending)
+		shim_reply(c->init.pending, &resp.base);
+	c->init.pending = NULL;
+}
+
+static void proc_started(struct shim *s, struct shim_proc *p)
+{
+	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+
+	p->status = PROC_RUNNING;
+	shim_proc_unwatch_sync(s, p);
+	if (p->is_init) {
+		Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
+		ev.container_id = p->c->id;
+		ev.pid = (uint32_t)p->pid;
+		shim_publish(s->events, "/tasks/start", "containerd.events.TaskStart", &ev.base);
+	} else {
+		Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
+		ev.container_id = p->c->id;
+		ev.exec_id = p->id;
+		ev.pid = (uint32_t)p->pid;
+		shim_io_release_child(&p->io);
+		shim_publish(s->events, "/tasks/exec-started", "containerd.events.TaskExecStarted",
+			     &ev.base);
+	}
+	resp.pid = (uint32_t)p->pid;
+	if (p->pending)
+		shim_reply(p->pending, &resp.base);
+	p->pending = NULL;
+}
+
+static void proc_failed(struct shim *s, struct shim_proc *p, struct wren_err *err)
+{
+	struct ttrpc_call *call = p->pending;
+
+	p->pending = NULL;
+	shim_proc_unwatch_sync(s, p);
+	log_warn("%s %s failed: %s", p->is_init ? "container" : "exec", p->id, err->msg);
+	if (p->is_init && p->status == PROC_CREATING) {
+		/* containerd follows a failed Create with Delete, which must answer NOT_FOUND:
+		 * nothing of this container may remain. */
+		struct shim_container *c = p->c;
+		_cleanup_free_ char *state = xasprintf("%s/%s", c->bundle, SHIM_STATE_FILE);
+
+		shim_task_remove(s, c);
+		unlink(state);
+		if (call)
+			shim_reply_err(call, err);
+		return;
+	}
+	/* A Start that failed: the child reported why and exits; its exit is reaped as usual. */
+	if (p->is_init)
+		p->status = PROC_CREATED;
+	if (call)
+		shim_reply_err(call, err);
+}
+
+/* Drive the child's conversation one step; also called from the exit path so that a Create or
+ * Start reply is settled before the exit of that process is recorded. */
+static void sync_step(struct shim *s, struct shim_proc *p)
+{
+	_cleanup_err_ struct wren_err *err = NULL;
+	int r;
+
+	r = p->is_init ? rt_container_on_sync(p->c->rt, &err) : rt_exec_on_sync(p->rt_exec, &err);
+	if (r < 0) {
+		if (!err)
+			wren_err_code(&err, WREN_E_UNKNOWN, "process %s failed to start", p->id);
+		proc_failed(s, p, err);
+	} else if (r == RT_SYNC_CREATED && p->is_init && p->status == PROC_CREATING) {
+		init_created(s, p->c);
+	} else if (r == RT_SYNC_STARTED) {
+		proc_started(s, p);
+	}
+}
+
+static void on_sync(struct ttrpc_source *src, uint32_t events)
+{
+	struct shim_proc *p = (struct shim_proc *)((char *)src - offsetof(struct shim_proc, sync));
+
+	sync_step(p->c->shim, p);
+}
+
+/* SIGCHLD: reap everything; dispatch exits of our processes, execs before inits so that an
+ * exec's /tasks/exit precedes its container's. Orphans reparented to us (we are the subreaper)
+ * are just reaped. */
+void shim_service_on_exit(struct shim *s, pid_t pid, int wstatus)
+{
+	for (struct shim_container *c = s->containers; c; c = c->next) {
+		struct shim_proc *p = NULL;
+
+		if (c->init.pid == pid && !c->init.exited) {
+			p = &c->init;
+		} else {
+			for (struct shim_proc *e = c->execs; e; e = e->next)
+				if (e->pid == pid && !e->exited)
+					p = e;
+		}
+		if (!p)
+			continue;
+		if (p->status == PROC_CREATING || p->status == PROC_STARTING) {
+			/* Settle the pending reply from what the child said before it died. A
+			 * failed create removes the container, so look it up again after. */
+			_cleanup_free_ char *id = xstrdup(c->id);
+
+			p->exited = true; /* already reaped: teardown must not wait for it */
+			sync_step(s, p);
+			if (!shim_task_find(s, id))
+				return;
+			p->exited = false;
+		}
+		shim_proc_exited(s, p, wstatus);
+		return;
+	}
+}

@@ -1,0 +1,81 @@
+/* The process table: containers (one per task id) and their processes (the init, execs), with
+ * the state machine of shim-protocol.md §4.4 and the bookkeeping of exits (§4.5). */
+#ifndef WREN_SHIM_TASK_H
+#define WREN_SHIM_TASK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "runtime/runtime.h"
+#include "shim/io.h"
+#include "shim/shim.h"
+#include "ttrpc/ttrpc.h"
+
+enum proc_status {
+	PROC_CREATING, /* the child is setting up; Create's reply is pending */
+	PROC_CREATED,
+	PROC_STARTING, /* GO sent; Start's reply waits for the execve */
+	PROC_RUNNING,
+	PROC_STOPPED,
+};
+
+struct proc_waiter {
+	struct proc_waiter *next;
+	struct ttrpc_call *call;
+};
+
+struct shim_proc {
+	struct shim_proc *next; /* in the container's exec list */
+	struct shim_container *c;
+	char *id; /* exec id, or the container id for the init */
+	bool is_init;
+	enum proc_status status;
+	pid_t pid;
+	char *stdin_path, *stdout_path, *stderr_path;
+	bool terminal;
+	struct shim_io io;
+	bool exited;
+	uint32_t exit_status;
+	struct timespec exited_at;
+	struct proc_waiter *waiters;
+	struct ttrpc_call *pending; /* Create or Start waiting for the child */
+	struct ttrpc_source sync;   /* watched while the child talks */
+	bool sync_watched;
+	/* exec only */
+	struct rt_process *spec;
+	struct rt_exec *rt_exec;
+};
+
+struct shim_container {
+	struct shim_container *next;
+	struct shim *shim;
+	char *id, *bundle;
+	struct rt_spec *spec;
+	struct rt_container *rt;
+	struct shim_proc init;
+	struct shim_proc *execs;
+	bool rootfs_mounted;
+	uint8_t *create_event; /* packed TaskCreate, published once the init is ready */
+	size_t create_event_len;
+};
+
+struct shim_container *shim_task_find(struct shim *s, const char *id);
+/* The init for "" or the exec by id; NULL if none. */
+struct shim_proc *shim_task_proc(struct shim_container *c, const char *exec_id);
+
+/* Record an exit: status, time, persisted state, pending Waits answered, /tasks/exit queued. */
+void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus);
+/* Persist the init's state in the bundle (for the delete action). */
+void shim_task_persist(struct shim_container *c);
+/* Watch or stop watching a process's sync fd. */
+void shim_proc_watch_sync(struct shim *s, struct shim_proc *p, int fd);
+void shim_proc_unwatch_sync(struct shim *s, struct shim_proc *p);
+/* Kill and reap a process that never ran (or is being deleted); records 137. */
+void shim_proc_reap_now(struct shim_proc *p);
+/* Remove an exec record: its id can be used again. */
+void shim_task_remove_exec(struct shim *s, struct shim_proc *p);
+/* Tear down everything a container holds and unlink it from the shim. */
+void shim_task_remove(struct shim *s, struct shim_container *c);
+
+#endif
