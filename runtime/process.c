@@ -1,0 +1,307 @@
+/* Process-level set-up of a container child: see process.h. Everything here runs in a freshly
+ * cloned copy of the single-threaded daemon, so plain libc is fine, but nothing may read the
+ * container's files through NSS or dlopen (architecture §5): /etc/passwd is parsed by hand. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/caps.h"
+#include "runtime/process.h"
+#include "runtime/syscalls.h"
+#include "runtime/util.h"
+
+#define SYNC_FD 3
+
+int rt_proc_setup_fds(const int stdio[3], int sync_fd, int *keep)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int tmp[3], s, k = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* copies above 4 first, so that no dup2 below clobbers a source still needed */
+	s = fcntl(sync_fd, F_DUPFD_CLOEXEC, SYNC_FD + 2);
+	if (s < 0)
+		return -1;
+	if (keep && *keep >= 0 && (k = fcntl(*keep, F_DUPFD_CLOEXEC, SYNC_FD + 2)) < 0)
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		if (stdio[i] >= 0) {
+			tmp[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, SYNC_FD + 2);
+		} else {
+			int n = open("/dev/null", O_RDWR | O_CLOEXEC);
+			tmp[i] = n < 0 ? -1 : fcntl(n, F_DUPFD_CLOEXEC, SYNC_FD + 2);
+			if (n >= 0)
+				close(n);
+		}
+		if (tmp[i] < 0)
+			return -1;
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(tmp[i], i) < 0) /* the new fd i has no CLOEXEC: stdio survives execve */
+			return -1;
+	if (dup3(s, SYNC_FD, O_CLOEXEC) < 0)
+		return -1;
+	if (k >= 0) {
+		if (dup3(k, SYNC_FD + 1, O_CLOEXEC) < 0)
+			return -1;
+		*keep = SYNC_FD + 1;
+	}
+	/* every inherited daemon fd (listeners, other containers' sockets, pidfds) goes */
+	if (rt_sys_close_range(k >= 0 ? SYNC_FD + 2 : SYNC_FD + 1, ~0U, 0) < 0)
+		return -1;
+	return SYNC_FD;
+}
+
+void rt_proc_close_extra_fds(int sync_fd)
+{
+	rt_sys_close_range((unsigned)sync_fd + 1, ~0U, 0);
+}
+
+int rt_proc_write_oom_score_adj(pid_t pid, int value, struct wren_err **err)
+{
+	char path[64], val[16];
+	int n = snprintf(val, sizeof(val), "%d", value);
+
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	if (write_file(path, val, (size_t)n, false) < 0)
+		return wren_err_errno(err, errno, "write oom_score_adj %d", value);
+	return 0;
+}
+
+int rt_proc_set_hostname(const struct rt_spec *spec, struct wren_err **err)
+{
+	bool uts = rt_spec_namespace(spec, RT_NS_UTS) != NULL;
+
+	if ((spec->hostname && spec->hostname[0]) || (spec->domainname && spec->domainname[0])) {
+		if (!uts)
+			return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+					     "unable to set hostname without a private UTS namespace");
+	}
+	if (spec->hostname && spec->hostname[0] &&
+	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return wren_err_errno(err, errno, "sethostname %s", spec->hostname);
+	if (spec->domainname && spec->domainname[0] &&
+	    setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+		return wren_err_errno(err, errno, "setdomainname %s", spec->domainname);
+	return 0;
+}
+
+int rt_proc_sysctls(const struct rt_spec *spec, struct wren_err **err)
+{
+	for (size_t i = 0; i < spec->n_sysctls; i++) {
+		const struct rt_sysctl *s = &spec->sysctls[i];
+		_cleanup_free_ char *path = xasprintf("/proc/sys/%s", s->key);
+
+		if (strstr(s->key, ".."))
+			return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "sysctl %s: invalid key",
+					     s->key);
+		for (char *c = path + strlen("/proc/sys/"); *c; c++)
+			if (*c == '.')
+				*c = '/';
+		if (write_file(path, s->value, strlen(s->value), false) < 0)
+			return wren_err_errno(err, errno, "write sysctl %s", s->key);
+	}
+	return 0;
+}
+
+int rt_proc_rlimits(const struct rt_process *p, struct wren_err **err)
+{
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return wren_err_errno(err, errno, "setrlimit %d", p->rlimits[i].resource);
+	}
+	return 0;
+}
+
+int rt_proc_set_user(const struct rt_process *p, struct wren_err **err)
+{
+	if (setgroups(p->n_additional_gids, p->additional_gids) < 0 &&
+	    !(errno == EPERM && p->n_additional_gids == 0)) /* setgroups "deny" in a user ns */
+		return wren_err_errno(err, errno, "setgroups");
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		return wren_err_errno(err, errno, "setresgid %u", (unsigned)p->gid);
+	if (p->has_caps) {
+		/* needs CAP_SETPCAP, which the uid change below may take away */
+		if (rt_caps_drop_bounding(&p->caps, err) < 0)
+			return -1;
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			return wren_err_errno(err, errno, "prctl(PR_SET_KEEPCAPS)");
+	}
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		return wren_err_errno(err, errno, "setresuid %u", (unsigned)p->uid);
+	if (p->has_caps) {
+		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+			return wren_err_errno(err, errno, "prctl(PR_SET_KEEPCAPS)");
+		if (rt_caps_apply(&p->caps, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int rt_proc_no_new_privs(const struct rt_process *p, struct wren_err **err)
+{
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return wren_err_errno(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	return 0;
+}
+
+int rt_proc_chdir(const struct rt_process *p, bool create, struct wren_err **err)
+{
+	char buf[PATH_MAX];
+	const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
+
+	if (create && mkdir_p(cwd, 0755) < 0 && errno != EEXIST)
+		return wren_err_errno(err, errno, "create cwd %s", cwd);
+	if (chdir(cwd) < 0)
+		return wren_err_errno(err, errno, "chdir to cwd (\"%s\") set in config.json failed",
+				      cwd);
+	/* a leaked fd of a host directory as cwd (/proc/self/fd/N) would land outside the root:
+	 * the kernel then reports the cwd as unreachable (ENOENT or a path not starting with /) */
+	if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
+		return wren_err_code(err, WREN_E_UNKNOWN,
+				     "current working directory is outside of container mount "
+				     "namespace root -- possible container breakout detected");
+	return 0;
+}
+
+static const char *env_get(char *const *env, size_t n, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(env[i], key, kl) == 0 && env[i][kl] == '=')
+			return env[i] + kl + 1;
+	return NULL;
+}
+
+/* The home directory of uid from the container's /etc/passwd, or NULL. */
+static char *passwd_home(uid_t uid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *line, *save = NULL;
+
+	if (read_file("/etc/passwd", 1 << 20, &buf, NULL) < 0)
+		return NULL;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[7] = { 0 };
+		int k = 0;
+		for (char *c = line; k < 7; k++) {
+			f[k] = c;
+			c = strchr(c, ':');
+			if (c == NULL)
+				break;
+			*c++ = 0;
+		}
+		if (k < 6 || f[2] == NULL)
+			continue;
+		char *end;
+		unsigned long v = strtoul(f[2], &end, 10);
+		if (*end == 0 && end != f[2] && v == uid && f[5][0])
+			return xstrdup(f[5]);
+	}
+	return NULL;
+}
+
+void rt_proc_set_env(const struct rt_process *p)
+{
+	clearenv();
+	for (size_t i = 0; i < p->n_env; i++)
+		putenv(p->env[i]);
+	if (getenv("HOME") == NULL) {
+		char *home = passwd_home(p->uid);
+		setenv("HOME", home ? home : "/", 1);
+		free(home);
+	}
+}
+
+static int lookup_fail(struct wren_err **err, int errnum, const char *fmt, const char *a,
+		       const char *b)
+{
+	wren_err_code(err, WREN_E_UNKNOWN, fmt, a, b);
+	if (err && *err)
+		(*err)->errnum = errnum;
+	return -1;
+}
+
+/* strerror as Go spells it (lower-case first letter). */
+static const char *go_strerror(int e, char buf[128])
+{
+	snprintf(buf, 128, "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z')
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
+/* Go's findExecutable: 0, or an errno (ENOENT from stat, EACCES for a dir or no x bit). */
+static int find_executable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno;
+	if (S_ISDIR(st.st_mode) || (st.st_mode & 0111) == 0)
+		return EACCES;
+	return 0;
+}
+
+int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err)
+{
+	const char *name = p->args[0];
+	_cleanup_free_ char *found = NULL;
+
+	if (strchr(name, '/')) {
+		int e = find_executable(name);
+		if (e == EACCES)
+			return lookup_fail(err, e, "exec: \"%s\": %spermission denied", name, "");
+		if (e != 0) {
+			char eb[128];
+			_cleanup_free_ char *st = xasprintf("stat %s: %s", name, go_strerror(e, eb));
+			return lookup_fail(err, e, "exec: \"%s\": %s", name, st);
+		}
+		found = xstrdup(name);
+	} else {
+		const char *path = env_get(p->env, p->n_env, "PATH");
+		for (const char *d = path; d && *d;) {
+			size_t len = strcspn(d, ":");
+			_cleanup_free_ char *cand = xasprintf("%.*s/%s", (int)(len ? len : 1),
+							      len ? d : ".", name);
+			if (find_executable(cand) == 0) {
+				found = steal_ptr(&cand);
+				break;
+			}
+			d += len;
+			if (*d == ':')
+				d++;
+		}
+		if (found == NULL)
+			return lookup_fail(err, ENOENT,
+					   "exec: \"%s\": executable file not found in $PATH%s", name,
+					   "");
+	}
+	/* as runc: the x bit may be there on a noexec mount or for another user */
+	if (faccessat(AT_FDCWD, found, X_OK, AT_EACCESS) < 0) {
+		char eb[128];
+		int e = errno;
+		return lookup_fail(err, e, "exec %s: %s", found, go_strerror(e, eb));
+	}
+	*out = steal_ptr(&found);
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* The process-level steps of a container child (init or exec), between clone and execve: its fds,
+ * signals, hostname, sysctls, rlimits, user and groups, capabilities, no_new_privs, environment,
+ * working directory and the lookup of args[0]. Run in the child only (they change the calling
+ * process), except rt_proc_write_oom_score_adj, which the parent does for the child. */
+#ifndef WREN_PROCESS_H
+#define WREN_PROCESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "runtime/err.h"
+#include "runtime/spec.h"
+
+/* First thing after clone: default signal dispositions and an empty mask (the daemon blocks and
+ * ignores some), stdio[i] (-1: /dev/null) onto fd i, the sync socket moved to fd 3, and every other
+ * inherited fd closed but *keep (if not NULL and >= 0), which moves to fd 4. Returns the new sync fd
+ * (3) or -1 (nothing can be reported then). */
+int rt_proc_setup_fds(const int stdio[3], int sync_fd, int *keep);
+/* Close every fd above the sync fd again (hooks and libraries may have opened some). */
+void rt_proc_close_extra_fds(int sync_fd);
+int rt_proc_write_oom_score_adj(pid_t pid, int value, struct wren_err **err);
+int rt_proc_set_hostname(const struct rt_spec *spec, struct wren_err **err);
+int rt_proc_sysctls(const struct rt_spec *spec, struct wren_err **err);
+int rt_proc_rlimits(const struct rt_process *p, struct wren_err **err);
+/* setgroups, setresgid, bounding set (while CAP_SETPCAP is there), setresuid keeping caps, then
+ * the capability sets. */
+int rt_proc_set_user(const struct rt_process *p, struct wren_err **err);
+int rt_proc_no_new_privs(const struct rt_process *p, struct wren_err **err);
+/* chdir(cwd) and check that the result is inside the root (runc CVE-2024-21626). create: mkdir it
+ * first if missing (the init, as runc does). */
+int rt_proc_chdir(const struct rt_process *p, bool create, struct wren_err **err);
+/* clearenv + the spec's env, HOME from /etc/passwd (or "/") when the spec has none. */
+void rt_proc_set_env(const struct rt_process *p);
+/* args[0] through the spec's PATH, as Go's exec.LookPath (runc's wording on errors). *out is
+ * malloc'd. Call after rt_proc_set_user: access is checked for the container's user. */
+int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err);
+
+#endif

@@ -1,0 +1,662 @@
+/* The container's filesystem view: containerd's rootfs mounts (daemon side) and, in the init child,
+ * the OCI mounts, devices, pivot_root, masked and readonly paths. See rootfs.h.
+ *
+ * Every mount destination is resolved with openat2(RESOLVE_IN_ROOT) under the rootfs and mounted
+ * through /proc/self/fd/N of the resolved O_PATH fd, so a symlink planted in an image cannot point a
+ * mount outside the container (the class of runc CVE-2021-30465). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/cgroup.h"
+#include "runtime/mountopt.h"
+#include "runtime/rootfs.h"
+#include "runtime/runtime.h"
+#include "runtime/syscalls.h"
+#include "runtime/util.h"
+
+#define FD_PATH_MAX 32
+#define MS_PROPAGATION (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)
+
+static void fd_path(char buf[FD_PATH_MAX], int fd)
+{
+	snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+/* ---- containerd's rootfs mounts (in the daemon) --------------------------------------------- */
+
+/* overlay's data must fit a page: shorten lowerdir=A:B:C by replacing their longest common
+ * directory prefix with /proc/self/fd/N of an O_PATH fd on it (the mount is done by this process,
+ * so the magic link resolves; no chdir in the daemon). *keep_fd holds the fd until the mount. */
+static char *overlay_compact(const char *data, int *keep_fd, struct wren_err **err)
+{
+	const char *lo = strstr(data, "lowerdir=");
+	_cleanup_free_ char *lower = NULL, *prefix = NULL;
+	size_t plen, n;
+	char fdp[FD_PATH_MAX], *out, *o;
+
+	if (lo == NULL || (lo != data && lo[-1] != ','))
+		return NULL;
+	lo += strlen("lowerdir=");
+	n = strcspn(lo, ",");
+	lower = xstrndup(lo, n);
+	/* common prefix of all entries, cut back to a '/' */
+	plen = strcspn(lower, ":");
+	for (const char *p = lower; *p;) {
+		size_t len = strcspn(p, ":"), k = 0;
+		while (k < plen && k < len && p[k] == lower[k])
+			k++;
+		plen = k;
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	while (plen > 0 && lower[plen - 1] != '/')
+		plen--;
+	if (plen <= 1)
+		return NULL;
+	prefix = xstrndup(lower, plen);
+	*keep_fd = open(prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*keep_fd < 0) {
+		wren_err_errno(err, errno, "open overlay lowerdir prefix %s", prefix);
+		return NULL;
+	}
+	fd_path(fdp, *keep_fd);
+	out = o = xmalloc(strlen(data) + 64 * (strlen(lower) / 2 + 2));
+	memcpy(o, data, (size_t)(lo - data));
+	o += lo - data;
+	for (const char *p = lower; *p;) {
+		size_t len = strcspn(p, ":");
+		o += sprintf(o, "%s/%.*s", fdp, (int)(len - plen), p + plen);
+		p += len;
+		if (*p == ':') {
+			*o++ = ':';
+			p++;
+		}
+	}
+	strcpy(o, lo + n);
+	return out;
+}
+
+static int mount_one_rootfs(const char *dir, const struct rt_mount *m, struct wren_err **err)
+{
+	struct rt_mountopt mo;
+	_cleanup_free_ char *target = NULL, *compact = NULL;
+	_cleanup_close_ int keep = -1;
+	const char *type = m->type, *data;
+	unsigned long flags;
+	long page = sysconf(_SC_PAGESIZE);
+
+	rt_mountopt_parse(m->options, m->n_options, &mo);
+	_cleanup_free_ char *mo_data = mo.data;
+	data = mo.data;
+	flags = mo.flags;
+	if (m->target && m->target[0])
+		target = xasprintf("%s/%s", dir, m->target);
+	else
+		target = xstrdup(dir);
+	if (mo.bind || (type && strcmp(type, "bind") == 0)) {
+		flags |= MS_BIND;
+		type = NULL;
+	}
+	if (type && strcmp(type, "overlay") == 0 && data && strlen(data) >= (size_t)page - 512) {
+		compact = overlay_compact(data, &keep, err);
+		if (compact == NULL && *err)
+			return -1;
+		if (compact)
+			data = compact;
+		if (strlen(data) >= (size_t)page)
+			return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+					     "overlay mount options too long (%zu bytes, limit %ld)",
+					     strlen(data), page - 1);
+	}
+	if (mount(m->source, target, type, flags & ~(unsigned long)MS_PROPAGATION, data) < 0)
+		return wren_err_errno(err, errno, "mount %s (%s) on %s", m->source,
+				      type ? type : "bind", target);
+	if ((flags & MS_BIND) && (flags & MS_RDONLY) &&
+	    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+		int e = errno;
+		umount2(target, MNT_DETACH);
+		return wren_err_errno(err, e, "remount %s read-only", target);
+	}
+	if (mo.propagation && mount(NULL, target, NULL, mo.propagation, NULL) < 0) {
+		int e = errno;
+		umount2(target, MNT_DETACH);
+		return wren_err_errno(err, e, "set propagation of %s", target);
+	}
+	return 0;
+}
+
+int rt_rootfs_mount(const char *dir, const struct rt_mount *m, size_t n, struct wren_err **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (mount_one_rootfs(dir, &m[i], err) == 0)
+			continue;
+		while (i-- > 0) {
+			const char *t = m[i].target;
+			_cleanup_free_ char *p = t && t[0] ? xasprintf("%s/%s", dir, t) : xstrdup(dir);
+			umount2(p, MNT_DETACH);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+int rt_rootfs_unmount(const char *dir, struct wren_err **err)
+{
+	int busy = 0;
+
+	for (;;) {
+		if (umount2(dir, 0) == 0) {
+			busy = 0;
+			continue;
+		}
+		if (errno == EINVAL || errno == ENOENT)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EBUSY && busy++ < 50) {
+			struct timespec ts = { 0, 50 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		return wren_err_errno(err, errno, "unmount %s", dir);
+	}
+}
+
+/* ---- safe paths under the rootfs ------------------------------------------------------------- */
+
+#define RESOLVE_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+static int open_partial(int rootfd, const char *path, size_t len)
+{
+	_cleanup_free_ char *p = xstrndup(path, len);
+	return rt_sys_openat2(rootfd, p[0] ? p : "/", O_PATH | O_CLOEXEC, 0, RESOLVE_ROOT);
+}
+
+int rt_rootfs_open_in_root(int rootfd, const char *path, bool create, bool last_is_file,
+			   struct wren_err **err)
+{
+	int fd = rt_sys_openat2(rootfd, path, O_PATH | O_CLOEXEC, 0, RESOLVE_ROOT);
+	_cleanup_close_ int parent = -1;
+	size_t i = 0, len = strlen(path);
+
+	if (fd >= 0 || errno != ENOENT || !create) {
+		if (fd < 0)
+			wren_err_errno(err, errno, "resolve %s in the rootfs", path);
+		return fd;
+	}
+	/* walk the components, each resolved afresh from the root, creating what is missing */
+	parent = open_partial(rootfd, "", 0);
+	if (parent < 0)
+		return wren_err_errno(err, errno, "open the rootfs");
+	while (i < len) {
+		size_t start, end;
+		_cleanup_free_ char *name = NULL;
+		int next;
+
+		while (i < len && path[i] == '/')
+			i++;
+		start = i;
+		while (i < len && path[i] != '/')
+			i++;
+		end = i;
+		if (end == start)
+			break;
+		next = open_partial(rootfd, path, end);
+		if (next < 0 && errno == ENOENT) {
+			bool last = path[strspn(path + end, "/") + end] == 0;
+			name = xstrndup(path + start, end - start);
+			if (last && last_is_file) {
+				int f = openat(parent, name,
+					       O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+					       0644);
+				if (f >= 0)
+					close(f);
+				else if (errno != EEXIST)
+					return wren_err_errno(err, errno, "create %s in the rootfs",
+							      path);
+			} else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+				return wren_err_errno(err, errno, "mkdir %.*s in the rootfs", (int)end,
+						      path);
+			}
+			next = open_partial(rootfd, path, end);
+		}
+		if (next < 0)
+			return wren_err_errno(err, errno, "resolve %.*s in the rootfs", (int)end, path);
+		close(parent);
+		parent = next;
+	}
+	return steal_fd(&parent);
+}
+
+/* Flags a remount must keep: the kernel refuses to clear locked ones, and keeping them is right. */
+static unsigned long kept_flags(int fd)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (fstatvfs(fd, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* Remount the mount at fd (an O_PATH fd on its root) as a bind with flags. */
+static int bind_remount(int fd, unsigned long flags)
+{
+	char p[FD_PATH_MAX];
+
+	fd_path(p, fd);
+	return mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | flags | kept_flags(fd), NULL);
+}
+
+/* ---- the spec's mounts ------------------------------------------------------------------------ */
+
+struct mnt_ctx {
+	const struct rt_spec *spec;
+	int rootfd;
+};
+
+static const char *mnt_name(const struct rt_mount_spec *m)
+{
+	return m->source && m->source[0] ? m->source : m->type;
+}
+
+/* mount at dest (inside the rootfs): create it, mount, then apply ro-bind and propagation on the
+ * new mount (re-resolved: the first fd still points below it). */
+static int mount_at(struct mnt_ctx *cx, const char *dest, const char *source, const char *type,
+		    unsigned long flags, unsigned long propagation, const char *data, bool bind,
+		    bool is_file, struct wren_err **err)
+{
+	_cleanup_close_ int fd = -1, top = -1;
+	char p[FD_PATH_MAX];
+	unsigned long extra = flags & ~(unsigned long)(MS_BIND | MS_REC | MS_PROPAGATION);
+
+	fd = rt_rootfs_open_in_root(cx->rootfd, dest, true, is_file, err);
+	if (fd < 0)
+		return -1;
+	fd_path(p, fd);
+	if (bind) {
+		if (mount(source, p, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+			return wren_err_errno(err, errno, "mount \"%s\" to \"%s\"", source, dest);
+	} else if (mount(source, p, type, flags & ~(unsigned long)MS_PROPAGATION, data) < 0) {
+		return wren_err_errno(err, errno, "mount \"%s\" to \"%s\"", source, dest);
+	}
+	if (!(bind && extra) && !propagation)
+		return 0;
+	top = rt_rootfs_open_in_root(cx->rootfd, dest, false, false, err);
+	if (top < 0)
+		return -1;
+	if (bind && extra && bind_remount(top, extra) < 0)
+		return wren_err_errno(err, errno, "remount \"%s\" with its options", dest);
+	fd_path(p, top);
+	if (propagation && mount(NULL, p, NULL, propagation, NULL) < 0)
+		return wren_err_errno(err, errno, "set propagation of \"%s\"", dest);
+	return 0;
+}
+
+/* cgroup mounts: cgroup2 on a v2 host; on v1 a tmpfs with one directory per hierarchy the init
+ * belongs to, each a bind of its own cgroup (or a fresh mount inside a cgroup namespace). */
+static int mount_cgroup(struct mnt_ctx *cx, const struct rt_mount_spec *m, struct wren_err **err)
+{
+	bool cgns = rt_spec_namespace(cx->spec, RT_NS_CGROUP) != NULL;
+	unsigned long fl = (m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~(unsigned long)MS_RDONLY;
+	_cleanup_free_ char *cg = NULL;
+	char *line, *save = NULL;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2) {
+		if (cgns)
+			return mount_at(cx, m->destination, "cgroup", "cgroup2", m->flags | fl,
+					m->propagation, NULL, false, false, err);
+		if (read_file("/proc/self/cgroup", 1 << 16, &cg, NULL) < 0)
+			return wren_err_errno(err, errno, "read /proc/self/cgroup");
+		char *path = strstr(cg, "0::");
+		_cleanup_free_ char *src = xasprintf("/sys/fs/cgroup%.*s", path ? (int)strcspn(path + 3, "\n") : 0,
+						     path ? path + 3 : "");
+		return mount_at(cx, m->destination, src, NULL, MS_BIND | MS_REC | (m->flags & MS_RDONLY),
+				m->propagation, NULL, true, false, err);
+	}
+	if (mount_at(cx, m->destination, "tmpfs", "tmpfs", fl, 0, "mode=755", false, false, err) < 0)
+		return -1;
+	if (read_file("/proc/self/cgroup", 1 << 16, &cg, NULL) < 0)
+		return wren_err_errno(err, errno, "read /proc/self/cgroup");
+	for (line = strtok_r(cg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *ctrl = strchr(line, ':'), *path;
+		if (!ctrl || !(path = strchr(++ctrl, ':')))
+			continue;
+		*path++ = 0;
+		if (ctrl[0] == 0)
+			continue; /* the v2 part of a hybrid host: not exposed, as runc does */
+		const char *dir = strncmp(ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl;
+		_cleanup_free_ char *dest = xasprintf("%s/%s", m->destination, dir);
+		_cleanup_free_ char *src = xasprintf("/sys/fs/cgroup/%s%s", dir, path);
+		int r;
+		if (cgns)
+			r = mount_at(cx, dest, "cgroup", "cgroup", fl | (m->flags & MS_RDONLY), 0,
+				     ctrl, false, false, err);
+		else
+			r = mount_at(cx, dest, src, NULL, MS_BIND | MS_REC | (m->flags & MS_RDONLY), 0,
+				     NULL, true, false, err);
+		if (r < 0)
+			return -1;
+		/* cpu,cpuacct is also reachable as cpu and cpuacct */
+		if (strchr(dir, ',')) {
+			_cleanup_close_ int pfd =
+				rt_rootfs_open_in_root(cx->rootfd, m->destination, false, false, err);
+			if (pfd < 0)
+				return -1;
+			_cleanup_free_ char *names = xstrdup(dir);
+			char *s2 = NULL;
+			for (char *n = strtok_r(names, ",", &s2); n; n = strtok_r(NULL, ",", &s2))
+				if (symlinkat(dir, pfd, n) < 0 && errno != EEXIST)
+					return wren_err_errno(err, errno, "symlink %s/%s",
+							      m->destination, n);
+		}
+	}
+	if (m->flags & MS_RDONLY) {
+		_cleanup_close_ int top =
+			rt_rootfs_open_in_root(cx->rootfd, m->destination, false, false, err);
+		if (top < 0 || bind_remount(top, MS_RDONLY) < 0)
+			return wren_err_errno(err, errno, "remount \"%s\" read-only", m->destination);
+	}
+	return 0;
+}
+
+static int mount_entry(struct mnt_ctx *cx, const struct rt_mount_spec *m, struct wren_err **err)
+{
+	bool is_file = false;
+	const char *type = m->type && m->type[0] ? m->type : NULL;
+
+	if (type && (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)) {
+		if (mount_cgroup(cx, m, err) < 0)
+			return wren_err_wrap(err, "mount \"%s\" to \"%s\"", mnt_name(m), m->destination);
+		return 0;
+	}
+	if (m->bind) {
+		struct stat st;
+		if (stat(m->source, &st) < 0)
+			return wren_err_errno(err, errno, "mount \"%s\" to \"%s\": stat source",
+					      m->source, m->destination);
+		is_file = !S_ISDIR(st.st_mode);
+	}
+	return mount_at(cx, m->destination, m->source && m->source[0] ? m->source : type, type,
+			m->flags, m->propagation, m->data, m->bind, is_file, err);
+}
+
+/* ---- devices ---------------------------------------------------------------------------------- */
+
+static const struct rt_device default_devices[] = {
+	{ .path = "/dev/null", .type = 'c', .major = 1, .minor = 3 },
+	{ .path = "/dev/zero", .type = 'c', .major = 1, .minor = 5 },
+	{ .path = "/dev/full", .type = 'c', .major = 1, .minor = 7 },
+	{ .path = "/dev/random", .type = 'c', .major = 1, .minor = 8 },
+	{ .path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9 },
+	{ .path = "/dev/tty", .type = 'c', .major = 5, .minor = 0 },
+};
+
+static int create_device(struct mnt_ctx *cx, const struct rt_device *d, bool is_default,
+			 struct wren_err **err)
+{
+	_cleanup_free_ char *dir = xstrdup(d->path);
+	char *slash = strrchr(dir, '/');
+	const char *name = slash ? slash + 1 : dir;
+	mode_t kind = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	mode_t perm = d->has_file_mode ? (d->file_mode & 07777) : 0666;
+	_cleanup_close_ int pfd = -1;
+
+	if (slash == NULL || name[0] == 0)
+		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "device path %s", d->path);
+	*slash = 0;
+	pfd = rt_rootfs_open_in_root(cx->rootfd, dir[0] ? dir : "/", true, false, err);
+	if (pfd < 0)
+		return wren_err_wrap(err, "create device %s", d->path);
+	if (mknodat(pfd, name, kind | perm, makedev(d->major, d->minor)) == 0) {
+		if (fchmodat(pfd, name, perm, 0) < 0 ||
+		    fchownat(pfd, name, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
+			     AT_SYMLINK_NOFOLLOW) < 0)
+			return wren_err_errno(err, errno, "set mode of device %s", d->path);
+		return 0;
+	}
+	if (errno == EEXIST && is_default)
+		return 0;
+	if (errno != EPERM)
+		return wren_err_errno(err, errno, "mknod %s", d->path);
+	/* no mknod (a user namespace): bind the host's node instead, as runc does */
+	return mount_at(cx, d->path, d->path, NULL, MS_BIND, 0, NULL, true, true, err);
+}
+
+static bool dev_is_bind(const struct rt_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (strcmp(spec->mounts[i].destination, "/dev") == 0 && spec->mounts[i].bind)
+			return true;
+	return false;
+}
+
+static int create_devices(struct mnt_ctx *cx, struct wren_err **err)
+{
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "fd" },	   { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+	};
+	_cleanup_close_ int dev = -1;
+	mode_t old = umask(0);
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
+		r = create_device(cx, &default_devices[i], true, err);
+	for (size_t i = 0; r == 0 && i < cx->spec->n_devices; i++)
+		r = create_device(cx, &cx->spec->devices[i], false, err);
+	umask(old);
+	if (r < 0)
+		return -1;
+	dev = rt_rootfs_open_in_root(cx->rootfd, "/dev", true, false, err);
+	if (dev < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
+			return wren_err_errno(err, errno, "symlink /dev/%s", links[i][1]);
+	/* /dev/ptmx must be the container's devpts instance, not the host's */
+	if (unlinkat(dev, "ptmx", 0) < 0 && errno != ENOENT)
+		return wren_err_errno(err, errno, "remove /dev/ptmx");
+	if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
+		return wren_err_errno(err, errno, "symlink /dev/ptmx");
+	return 0;
+}
+
+/* ---- the sequence ----------------------------------------------------------------------------- */
+
+static unsigned long propagation_flags(const char *s)
+{
+	static const struct {
+		const char *name;
+		unsigned long flags;
+	} t[] = {
+		{ "shared", MS_SHARED },	     { "rshared", MS_SHARED | MS_REC },
+		{ "private", MS_PRIVATE },	     { "rprivate", MS_PRIVATE | MS_REC },
+		{ "slave", MS_SLAVE },		     { "rslave", MS_SLAVE | MS_REC },
+		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+	};
+	for (size_t i = 0; s && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(s, t[i].name) == 0)
+			return t[i].flags;
+	return 0;
+}
+
+/* pivot_root refuses a new root whose parent mount is shared: make that parent private. */
+static int parent_mount_private(const char *rootfs, struct wren_err **err)
+{
+	_cleanup_free_ char *mi = NULL, *best = NULL;
+	size_t best_len = 0;
+	char *line, *save = NULL;
+
+	if (read_file("/proc/self/mountinfo", 1 << 22, &mi, NULL) < 0)
+		return wren_err_errno(err, errno, "read /proc/self/mountinfo");
+	for (line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char mp[PATH_MAX];
+		size_t l;
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		l = strlen(mp);
+		if (strncmp(rootfs, mp, l) == 0 && (rootfs[l] == '/' || l == 1) && l >= best_len &&
+		    strlen(rootfs) > l) {
+			free(best);
+			best = xstrdup(mp);
+			best_len = l;
+		}
+	}
+	if (best && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+		return wren_err_errno(err, errno, "make %s private", best);
+	return 0;
+}
+
+int rt_rootfs_prepare(const struct rt_spec *spec, struct wren_err **err)
+{
+	unsigned long prop = propagation_flags(spec->rootfs_propagation);
+	struct mnt_ctx cx = { .spec = spec, .rootfd = -1 };
+	int r = -1;
+
+	if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
+		return wren_err_errno(err, errno, "set propagation of /");
+	if ((prop & MS_SHARED) && parent_mount_private(spec->root_path, err) < 0)
+		return -1;
+	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return wren_err_errno(err, errno, "bind the rootfs %s", spec->root_path);
+	cx.rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cx.rootfd < 0)
+		return wren_err_errno(err, errno, "open the rootfs %s", spec->root_path);
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (mount_entry(&cx, &spec->mounts[i], err) < 0)
+			goto out;
+	if (!dev_is_bind(spec) && create_devices(&cx, err) < 0)
+		goto out;
+	r = 0;
+out:
+	close(cx.rootfd);
+	return r;
+}
+
+int rt_rootfs_pivot(const struct rt_spec *spec, bool no_pivot_root, struct wren_err **err)
+{
+	_cleanup_close_ int oldroot = -1, newroot = -1;
+
+	if (no_pivot_root) {
+		if (chdir(spec->root_path) < 0)
+			return wren_err_errno(err, errno, "chdir %s", spec->root_path);
+		if (mount(spec->root_path, "/", NULL, MS_MOVE, NULL) < 0)
+			return wren_err_errno(err, errno, "move the rootfs to /");
+		if (chroot(".") < 0)
+			return wren_err_errno(err, errno, "chroot");
+		if (chdir("/") < 0)
+			return wren_err_errno(err, errno, "chdir /");
+		return 0;
+	}
+	oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	newroot = open(spec->root_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (oldroot < 0 || newroot < 0)
+		return wren_err_errno(err, errno, "open / or the rootfs");
+	/* pivot_root(".", "."): the old root ends up stacked under the new one, then goes */
+	if (fchdir(newroot) < 0)
+		return wren_err_errno(err, errno, "chdir to the rootfs");
+	if (rt_sys_pivot_root(".", ".") < 0)
+		return wren_err_errno(err, errno, "pivot_root");
+	if (fchdir(oldroot) < 0)
+		return wren_err_errno(err, errno, "chdir to the old root");
+	/* slave first, so the detach does not propagate to the host */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return wren_err_errno(err, errno, "make the old root slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		return wren_err_errno(err, errno, "unmount the old root");
+	if (chdir("/") < 0)
+		return wren_err_errno(err, errno, "chdir /");
+	return 0;
+}
+
+static int open_after_pivot(const char *path, int *fd, struct wren_err **err)
+{
+	*fd = rt_sys_openat2(AT_FDCWD, path, O_PATH | O_CLOEXEC, 0, RESOLVE_NO_MAGICLINKS);
+	if (*fd >= 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	return wren_err_errno(err, errno, "open %s", path);
+}
+
+static int readonly_path(const char *path, struct wren_err **err)
+{
+	_cleanup_close_ int fd = -1, top = -1;
+	char p[FD_PATH_MAX];
+	int r = open_after_pivot(path, &fd, err);
+
+	if (r <= 0)
+		return r;
+	fd_path(p, fd);
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return wren_err_errno(err, errno, "bind readonly path %s", path);
+	if (open_after_pivot(path, &top, err) <= 0)
+		return wren_err_wrap(err, "readonly path %s", path);
+	if (bind_remount(top, MS_RDONLY) < 0)
+		return wren_err_errno(err, errno, "remount readonly path %s", path);
+	return 0;
+}
+
+static int masked_path(const char *path, struct wren_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	char p[FD_PATH_MAX];
+	int r = open_after_pivot(path, &fd, err);
+
+	if (r <= 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		return wren_err_errno(err, errno, "stat masked path %s", path);
+	fd_path(p, fd);
+	if (S_ISDIR(st.st_mode))
+		r = mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL);
+	else
+		r = mount("/dev/null", p, NULL, MS_BIND, NULL);
+	if (r < 0)
+		return wren_err_errno(err, errno, "mask %s", path);
+	return 0;
+}
+
+int rt_rootfs_finalize(const struct rt_spec *spec, struct wren_err **err)
+{
+	unsigned long prop = propagation_flags(spec->rootfs_propagation);
+
+	if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return wren_err_errno(err, errno, "set rootfs propagation %s", spec->rootfs_propagation);
+	for (size_t i = 0; i < spec->n_readonly_paths; i++)
+		if (readonly_path(spec->readonly_paths[i], err) < 0)
+			return -1;
+	for (size_t i = 0; i < spec->n_masked_paths; i++)
+		if (masked_path(spec->masked_paths[i], err) < 0)
+			return -1;
+	if (spec->root_readonly) {
+		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0 || bind_remount(root, MS_RDONLY) < 0)
+			return wren_err_errno(err, errno, "remount the root read-only");
+	}
+	return 0;
+}

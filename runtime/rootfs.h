@@ -1,0 +1,28 @@
+/* The container's filesystem view. The rt_rootfs_mount/unmount half (runtime.h) runs in the daemon
+ * for containerd's rootfs mounts; the rest runs in the init child, inside its new mount namespace,
+ * in this order:
+ *   rt_rootfs_prepare   propagation of /, bind the rootfs onto itself, the spec's mounts in order
+ *                       (destinations resolved under the rootfs: no symlink escapes), devices,
+ *                       /dev symlinks
+ *   (createContainer hooks)
+ *   rt_rootfs_pivot     pivot_root, or MS_MOVE + chroot with no_pivot_root
+ *   rt_rootfs_finalize  rootfsPropagation on /, readonly paths, masked paths, readonly root */
+#ifndef WREN_ROOTFS_H
+#define WREN_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "runtime/err.h"
+#include "runtime/spec.h"
+
+int rt_rootfs_prepare(const struct rt_spec *spec, struct wren_err **err);
+int rt_rootfs_pivot(const struct rt_spec *spec, bool no_pivot_root, struct wren_err **err);
+int rt_rootfs_finalize(const struct rt_spec *spec, struct wren_err **err);
+
+/* Open path (absolute inside root, or relative) under rootfd without leaving it (symlinks and ".."
+ * resolved as if rootfd were "/"), creating missing directories and, if last_is_file, the last
+ * component as an empty file. Returns an O_PATH fd. */
+int rt_rootfs_open_in_root(int rootfd, const char *path, bool create, bool last_is_file,
+			   struct wren_err **err);
+
+#endif
