@@ -1,0 +1,446 @@
+/* A container's cgroup through cgroupfs, by plain file operations: why not libcgroup.
+ *
+ * The daemon lives as long as its containers and does cgroup work for all of that life (Update,
+ * Pause, kill all, removal). Initialising libcgroup costs ~800 kB of resident memory (its static
+ * mount tables), three times everything else the idle daemon holds (architecture.md §6); crun,
+ * runc and youki all drive cgroupfs directly instead, and so does wren. This file picks the
+ * backend (cgroup_v1.c for v1/hybrid hosts like this one, cgroup_v2.c for pure v2 hosts), checks
+ * paths, and holds the cgroupfs helpers both backends share. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+
+#include "runtime/cgroup.h"
+#include "runtime/cgroup_fs.h"
+#include "runtime/runtime.h"
+#include "runtime/util.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* ---- cgroupfs helpers -------------------------------------------------------------------- */
+
+int64_t rt_cgfs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void rt_cgfs_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+
+	if (write_file(p, val, strlen(val), false) < 0)
+		return wren_err_errno(err, errno, "cgroup: write %s = \"%s\"", p, val);
+	return 0;
+}
+
+int rt_cgfs_read(const char *dir, const char *file, char **out)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	size_t len = 0;
+
+	if (read_file(p, 1 << 20, out, &len) < 0)
+		return -1;
+	while (len > 0 && (*out)[len - 1] == '\n')
+		(*out)[--len] = '\0';
+	return 0;
+}
+
+bool rt_cgfs_exists(const char *dir, const char *file)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+
+	return access(p, F_OK) == 0;
+}
+
+static int read_procs(const char *dir, pid_t **out, size_t *n, size_t *cap)
+{
+	_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", dir);
+	_cleanup_free_ char *buf = NULL;
+
+	if (read_file(p, 64 << 20, &buf, NULL) < 0)
+		return -1;
+	for (char *s = buf, *end; *s;) {
+		long v = strtol(s, &end, 10);
+
+		if (end == s)
+			break;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*out = xrealloc(*out, *cap * sizeof(pid_t));
+		}
+		(*out)[(*n)++] = (pid_t)v;
+		s = end;
+		while (*s == '\n')
+			s++;
+	}
+	return 0;
+}
+
+/* A container may make cgroups of its own below its cgroup (with a cgroup namespace and write
+ * access): their processes are the container's too. */
+static int collect_pids(const char *dir, pid_t **out, size_t *n, size_t *cap, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (read_procs(dir, out, n, cap) < 0)
+		return -1;
+	if (depth > 32)
+		return 0;
+	d = opendir(dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_free_ char *sub = NULL;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", dir, de->d_name);
+		if (collect_pids(sub, out, n, cap, depth + 1) < 0 && errno != ENOENT) {
+			int e = errno;
+			closedir(d);
+			errno = e;
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int rt_cgfs_pids(const char *dir, pid_t **out, size_t *n, struct wren_err **err)
+{
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (collect_pids(dir, out, n, &cap, 0) < 0) {
+		int e = errno;
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return wren_err_errno(err, e, "cgroup: read %s/cgroup.procs", dir);
+	}
+	return 0;
+}
+
+int rt_cgfs_signal_pids(const pid_t *pids, size_t n, int sig, struct wren_err **err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] > 0 && kill(pids[i], sig) < 0 && errno != ESRCH)
+			return wren_err_errno(err, errno, "cgroup: kill %d", (int)pids[i]);
+	return 0;
+}
+
+int rt_cgfs_wait_empty(const char *dir, struct wren_err **err)
+{
+	int64_t deadline = rt_cgfs_now_ms() + RT_CGROUP_WAIT_MS;
+
+	for (;;) {
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n = 0;
+
+		if (rt_cgfs_pids(dir, &pids, &n, NULL) < 0 || n == 0)
+			return 0; /* gone, or empty */
+		if (rt_cgfs_now_ms() >= deadline)
+			return wren_err_code(err, WREN_E_UNKNOWN,
+					     "cgroup %s: %zu processes still there after %d ms", dir,
+					     n, RT_CGROUP_WAIT_MS);
+		rt_cgfs_sleep_ms(10);
+	}
+}
+
+static int rmdir_tree(const char *dir, int64_t deadline, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (depth < 32 && (de = readdir(d)) != NULL) {
+		_cleanup_free_ char *sub = NULL;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", dir, de->d_name);
+		if (rmdir_tree(sub, deadline, depth + 1) < 0) {
+			int e = errno;
+			closedir(d);
+			errno = e;
+			return -1;
+		}
+	}
+	closedir(d);
+	/* A cgroup whose last task just exited can still be busy for a moment. */
+	while (rmdir(dir) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || rt_cgfs_now_ms() >= deadline)
+			return -1;
+		rt_cgfs_sleep_ms(10);
+	}
+	return 0;
+}
+
+int rt_cgfs_rmdir_tree(const char *dir, struct wren_err **err)
+{
+	if (rmdir_tree(dir, rt_cgfs_now_ms() + RT_CGROUP_WAIT_MS, 0) < 0)
+		return wren_err_errno(err, errno, "cgroup: remove %s", dir);
+	return 0;
+}
+
+int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_t *n_made,
+			 int (*level)(const char *dir, bool is_leaf, struct wren_err **err),
+			 struct wren_err **err)
+{
+	_cleanup_free_ char *full = xasprintf("%s%s", root, path);
+	size_t rl = strlen(root);
+
+	/* Walk "/a/b/c" as root/a, root/a/b, root/a/b/c. */
+	for (char *s = full + rl + 1;; s++) {
+		bool leaf = *s == '\0';
+
+		if (*s != '/' && !leaf)
+			continue;
+		*s = '\0';
+		if (mkdir(full, 0755) == 0) {
+			*made = xrealloc(*made, (*n_made + 1) * sizeof(char *));
+			(*made)[(*n_made)++] = xstrdup(full);
+		} else if (errno != EEXIST) {
+			return wren_err_errno(err, errno, "cgroup: mkdir %s", full);
+		}
+		if (level != NULL && level(full, leaf, err) < 0)
+			return -1;
+		if (leaf)
+			return 0;
+		*s = '/';
+	}
+}
+
+void rt_cgfs_undo_mkdirs(char **made, size_t n_made)
+{
+	for (size_t i = n_made; i-- > 0;) {
+		rmdir(made[i]);
+		free(made[i]);
+	}
+	free(made);
+}
+
+/* ---- paths ------------------------------------------------------------------------------- */
+
+/* systemd's "slice:prefix:name" form of cgroupsPath. */
+static bool is_systemd_path(const char *p)
+{
+	return p[0] != '/' && strchr(p, ':') != NULL;
+}
+
+char *rt_cgroup_path_for(const struct rt_spec *spec, const char *id)
+{
+	const char *p = spec ? spec->cgroups_path : NULL;
+
+	if (p == NULL || p[0] == '\0')
+		return xasprintf("/wren/%s", id);
+	if (p[0] == '/' || is_systemd_path(p))
+		return xstrdup(p);
+	return xasprintf("/%s", p);
+}
+
+/* "/a//b/" → "/a/b". Refuses the root itself and "." or ".." components: a cgroup path names a
+ * cgroup below the root and must not climb out of the hierarchy. */
+static int normalise_path(const char *path, char **out, struct wren_err **err)
+{
+	size_t len = strlen(path);
+	char *n = xmalloc(len + 1), *w = n;
+
+	if (is_systemd_path(path)) {
+		free(n);
+		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+				     "cgroup path \"%s\": systemd cgroup driver not supported yet",
+				     path);
+	}
+	if (path[0] != '/')
+		goto bad;
+	for (const char *s = path; *s;) {
+		const char *e;
+
+		while (*s == '/')
+			s++;
+		if (*s == '\0')
+			break;
+		e = strchrnul(s, '/');
+		if ((e - s == 1 && s[0] == '.') || (e - s == 2 && s[0] == '.' && s[1] == '.'))
+			goto bad;
+		*w++ = '/';
+		memcpy(w, s, (size_t)(e - s));
+		w += e - s;
+		s = e;
+	}
+	*w = '\0';
+	if (w == n)
+		goto bad;
+	*out = n;
+	return 0;
+bad:
+	free(n);
+	return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+			     "cgroup path \"%s\": must be absolute, below the root, without . or ..",
+			     path);
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+enum rt_cgroup_mode rt_cgroup_host_mode(void)
+{
+	struct statfs fs;
+
+	if (statfs(RT_CGROUP2_ROOT, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		return RT_CGROUP_V2;
+	return RT_CGROUP_V1;
+}
+
+static struct rt_cgroup *cgroup_new(const char *path, struct wren_err **err)
+{
+	struct rt_cgroup *cg;
+	char *norm = NULL;
+
+	if (normalise_path(path, &norm, err) < 0)
+		return NULL;
+	cg = xzalloc(sizeof(*cg));
+	cg->mode = rt_cgroup_host_mode();
+	cg->path = norm;
+	cg->dirfd = -1;
+	return cg;
+}
+
+int rt_cgroup_create(const char *path, const struct rt_resources *res, struct rt_cgroup **out,
+		     struct wren_err **err)
+{
+	static const struct rt_resources none;
+	struct rt_cgroup *cg = cgroup_new(path, err);
+	int r;
+
+	*out = NULL;
+	if (cg == NULL)
+		return -1;
+	if (res == NULL)
+		res = &none;
+	r = cg->mode == RT_CGROUP_V2 ? rt_cg2_create(cg, res, err) : rt_cg1_create(cg, res, err);
+	if (r < 0) {
+		rt_cgroup_free(cg);
+		return -1;
+	}
+	*out = cg;
+	return 0;
+}
+
+int rt_cgroup_open(const char *path, struct rt_cgroup **out, struct wren_err **err)
+{
+	struct rt_cgroup *cg = cgroup_new(path, err);
+	int r;
+
+	*out = NULL;
+	if (cg == NULL)
+		return -1;
+	r = cg->mode == RT_CGROUP_V2 ? rt_cg2_open(cg, err) : rt_cg1_open(cg, err);
+	if (r < 0) {
+		rt_cgroup_free(cg);
+		return -1;
+	}
+	*out = cg;
+	return 0;
+}
+
+const char *rt_cgroup_path(const struct rt_cgroup *cg)
+{
+	return cg->path;
+}
+
+int rt_cgroup_dirfd(const struct rt_cgroup *cg)
+{
+	return cg->mode == RT_CGROUP_V2 ? cg->dirfd : -1;
+}
+
+int rt_cgroup_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err)
+{
+	return cg->mode == RT_CGROUP_V2 ? rt_cg2_attach(cg, pid, err) : rt_cg1_attach(cg, pid, err);
+}
+
+int rt_cgroup_update(const struct rt_cgroup *cg, const struct rt_resources *res,
+		     struct wren_err **err)
+{
+	return cg->mode == RT_CGROUP_V2 ? rt_cg2_update(cg, res, err) : rt_cg1_update(cg, res, err);
+}
+
+int rt_cgroup_pids(const struct rt_cgroup *cg, pid_t **out, size_t *n, struct wren_err **err)
+{
+	return cg->mode == RT_CGROUP_V2 ? rt_cg2_pids(cg, out, n, err) : rt_cg1_pids(cg, out, n, err);
+}
+
+int rt_cgroup_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err)
+{
+	return cg->mode == RT_CGROUP_V2 ? rt_cg2_kill(cg, sig, err) : rt_cg1_kill(cg, sig, err);
+}
+
+int rt_cgroup_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err)
+{
+	return cg->mode == RT_CGROUP_V2 ? rt_cg2_freeze(cg, frozen, err)
+					: rt_cg1_freeze(cg, frozen, err);
+}
+
+int rt_cgroup_destroy(struct rt_cgroup *cg, struct wren_err **err)
+{
+	return cg->mode == RT_CGROUP_V2 ? rt_cg2_destroy(cg, err) : rt_cg1_destroy(cg, err);
+}
+
+void rt_cgroup_free(struct rt_cgroup *cg)
+{
+	if (cg == NULL)
+		return;
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		free(cg->dirs[i]);
+		free(cg->ctrls[i]);
+	}
+	free(cg->dirs);
+	free(cg->ctrls);
+	free(cg->dir);
+	closep(&cg->dirfd);
+	free(cg->path);
+	free(cg);
+}
+
+int rt_cgroup_cleanup(const char *path, struct wren_err **err)
+{
+	struct wren_err *e = NULL;
+	struct rt_cgroup *cg = NULL;
+	int r;
+
+	if (rt_cgroup_open(path, &cg, &e) < 0) {
+		if (e->code == WREN_E_NOT_FOUND) {
+			wren_err_free(e);
+			return 0;
+		}
+		wren_err_move(err, &e);
+		return -1;
+	}
+	r = rt_cgroup_destroy(cg, err);
+	rt_cgroup_free(cg);
+	return r;
+}

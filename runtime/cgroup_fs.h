@@ -1,0 +1,81 @@
+/* Private to runtime/cgroup*.c: the rt_cgroup object, the cgroupfs file helpers cgroup.c offers
+ * both backends, and the two backends cgroup.c dispatches to (cgroup_v1.c, cgroup_v2.c). */
+#ifndef WREN_CGROUP_FS_H
+#define WREN_CGROUP_FS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/cgroup.h"
+
+/* Where a pure v2 host mounts its one hierarchy. */
+#define RT_CGROUP2_ROOT "/sys/fs/cgroup"
+/* How long removal waits for the cgroup to empty, and freezing for the freezer to settle. */
+#define RT_CGROUP_WAIT_MS 5000
+
+struct rt_cgroup {
+	enum rt_cgroup_mode mode;
+	char *path; /* normalised: "/wren/<id>" */
+	/* v1: the cgroup's directory in each hierarchy, and that hierarchy's controllers
+	 * ("cpu,cpuacct", "name=systemd") */
+	char **dirs, **ctrls;
+	size_t n_dirs;
+	/* v2 */
+	char *dir;
+	int dirfd;
+};
+
+/* ---- cgroupfs files (cgroup.c) ---- */
+/* Write val to dir/file; the error names both: `cgroup: memory.max = "64": invalid argument`. */
+int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err);
+/* Read dir/file (small control files only), trailing newline stripped. -1 with errno, no err. */
+int rt_cgfs_read(const char *dir, const char *file, char **out);
+bool rt_cgfs_exists(const char *dir, const char *file);
+/* Every pid in dir/cgroup.procs and in the cgroups below it. */
+int rt_cgfs_pids(const char *dir, pid_t **out, size_t *n, struct wren_err **err);
+/* Signal each pid of a list; ESRCH (already gone) is fine. */
+int rt_cgfs_signal_pids(const pid_t *pids, size_t n, int sig, struct wren_err **err);
+/* Poll until dir holds no process (recursively), up to RT_CGROUP_WAIT_MS. */
+int rt_cgfs_wait_empty(const char *dir, struct wren_err **err);
+/* rmdir dir and the cgroups below it, deepest first; a missing dir is fine; EBUSY is retried
+ * until RT_CGROUP_WAIT_MS. */
+int rt_cgfs_rmdir_tree(const char *dir, struct wren_err **err);
+/* mkdir each missing component of path below root, recording the ones made (for undo), calling
+ * level(dir) on every directory on the way (existing ones included). */
+int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_t *n_made,
+			 int (*level)(const char *dir, bool is_leaf, struct wren_err **err),
+			 struct wren_err **err);
+/* rmdir the directories recorded by rt_cgfs_mkdir_levels, deepest first, and free the list. */
+void rt_cgfs_undo_mkdirs(char **made, size_t n_made);
+void rt_cgfs_sleep_ms(long ms);
+int64_t rt_cgfs_now_ms(void);
+
+/* ---- backends ---- */
+int rt_cg1_create(struct rt_cgroup *cg, const struct rt_resources *res, struct wren_err **err);
+int rt_cg1_open(struct rt_cgroup *cg, struct wren_err **err);
+int rt_cg1_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err);
+int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *res,
+		  struct wren_err **err);
+int rt_cg1_pids(const struct rt_cgroup *cg, pid_t **out, size_t *n, struct wren_err **err);
+int rt_cg1_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err);
+int rt_cg1_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err);
+int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err);
+
+int rt_cg2_create(struct rt_cgroup *cg, const struct rt_resources *res, struct wren_err **err);
+int rt_cg2_open(struct rt_cgroup *cg, struct wren_err **err);
+int rt_cg2_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err);
+int rt_cg2_update(const struct rt_cgroup *cg, const struct rt_resources *res,
+		  struct wren_err **err);
+int rt_cg2_pids(const struct rt_cgroup *cg, pid_t **out, size_t *n, struct wren_err **err);
+int rt_cg2_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err);
+int rt_cg2_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err);
+int rt_cg2_destroy(struct rt_cgroup *cg, struct wren_err **err);
+
+/* cpu.shares (v1, 2..262144) → cpu.weight (v2, 1..10000), the conversion runc, crun and the
+ * kernel documentation agree on. 0 stays 0 (unset). */
+uint64_t rt_cg2_shares_to_weight(uint64_t shares);
+/* blkio.weight (10..1000) → io.weight (1..10000). 0 stays 0. */
+uint64_t rt_cg2_blkio_to_io_weight(uint64_t weight);
+
+#endif

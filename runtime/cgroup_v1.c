@@ -1,0 +1,544 @@
+/* cgroup v1 (and hybrid hosts, where the controllers are on v1): one directory per hierarchy.
+ * Plain cgroupfs file operations, no libcgroup: see the top of cgroup.c for why. The hierarchies
+ * come from /proc/self/mountinfo, so co-mounted controllers ("cpu,cpuacct") and unusual mount
+ * points work; resources are written the way runc's fs driver writes them. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runtime/cgroup_fs.h"
+#include "runtime/util.h"
+
+/* The controllers wren puts a container in; name=systemd too, as runc does, so that tools that
+ * read /proc/<pid>/cgroup see the container's own path there. */
+static const char *const known_ctrls[] = {
+	"cpu",	 "cpuacct", "cpuset",	  "memory", "devices", "freezer", "net_cls", "net_prio",
+	"blkio", "perf_event", "hugetlb", "pids", "rdma",    "misc",	"name=systemd",
+};
+
+static bool known_ctrl(const char *c, size_t len)
+{
+	for (size_t i = 0; i < sizeof(known_ctrls) / sizeof(known_ctrls[0]); i++)
+		if (strlen(known_ctrls[i]) == len && strncmp(known_ctrls[i], c, len) == 0)
+			return true;
+	return false;
+}
+
+static bool has_ctrl(const char *list, const char *c)
+{
+	size_t cl = strlen(c);
+
+	for (const char *s = list; *s;) {
+		const char *e = strchrnul(s, ',');
+
+		if ((size_t)(e - s) == cl && strncmp(s, c, cl) == 0)
+			return true;
+		s = *e ? e + 1 : e;
+	}
+	return false;
+}
+
+/* mountinfo escapes spaces and friends as \ooo. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/* One mountinfo line of fstype "cgroup": its mount point and the known controllers of its
+ * super options, or false for anything else. */
+static bool parse_mount_line(char *line, char **mnt, char **ctrls)
+{
+	char *f[5], *sep, *fstype, *super, *save = NULL;
+	char *out;
+	size_t ol = 0;
+
+	/* "id parent maj:min root mountpoint opts [optional...] - fstype source superopts" */
+	sep = strstr(line, " - ");
+	if (sep == NULL)
+		return false;
+	*sep = '\0';
+	fstype = strtok_r(sep + 3, " ", &save);
+	strtok_r(NULL, " ", &save); /* source */
+	super = strtok_r(NULL, " \n", &save);
+	if (fstype == NULL || super == NULL || strcmp(fstype, "cgroup") != 0)
+		return false;
+	save = NULL;
+	for (int i = 0; i < 5; i++)
+		if ((f[i] = strtok_r(i ? NULL : line, " ", &save)) == NULL)
+			return false;
+	out = xzalloc(strlen(super) + 1);
+	for (char *s = super; *s;) {
+		char *e = strchrnul(s, ',');
+
+		if (known_ctrl(s, (size_t)(e - s))) {
+			if (ol)
+				out[ol++] = ',';
+			memcpy(out + ol, s, (size_t)(e - s));
+			ol += (size_t)(e - s);
+		}
+		s = *e ? e + 1 : e;
+	}
+	if (ol == 0) {
+		free(out);
+		return false;
+	}
+	*mnt = xstrdup(f[4]);
+	unescape(*mnt);
+	*ctrls = out;
+	return true;
+}
+
+/* Fill cg->dirs/ctrls with <mount point><path> for every v1 hierarchy (each once: a hierarchy
+ * mounted twice is the same cgroup tree). */
+static int find_hierarchies(struct rt_cgroup *cg, struct wren_err **err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+
+	if (f == NULL)
+		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		char *mnt = NULL, *ctrls = NULL;
+		bool dup = false;
+
+		if (!parse_mount_line(line, &mnt, &ctrls))
+			continue;
+		for (size_t i = 0; i < cg->n_dirs && !dup; i++)
+			dup = strcmp(cg->ctrls[i], ctrls) == 0;
+		if (dup) {
+			free(mnt);
+			free(ctrls);
+			continue;
+		}
+		cg->dirs = xrealloc(cg->dirs, (cg->n_dirs + 1) * sizeof(char *));
+		cg->ctrls = xrealloc(cg->ctrls, (cg->n_dirs + 1) * sizeof(char *));
+		cg->dirs[cg->n_dirs] = xasprintf("%s%s", mnt, cg->path);
+		cg->ctrls[cg->n_dirs] = ctrls;
+		cg->n_dirs++;
+		free(mnt);
+	}
+	if (cg->n_dirs == 0)
+		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
+				     "cgroup: no cgroup v1 hierarchy is mounted");
+	return 0;
+}
+
+static const char *dir_of(const struct rt_cgroup *cg, const char *ctrl)
+{
+	for (size_t i = 0; i < cg->n_dirs; i++)
+		if (has_ctrl(cg->ctrls[i], ctrl))
+			return cg->dirs[i];
+	return NULL;
+}
+
+/* Mount point of a directory of ours: dir minus the cgroup path. */
+static char *mount_of(const struct rt_cgroup *cg, size_t i)
+{
+	return xstrndup(cg->dirs[i], strlen(cg->dirs[i]) - strlen(cg->path));
+}
+
+/* ---- resources --------------------------------------------------------------------------- */
+
+static int write_i64(const char *dir, const char *file, int64_t v, struct wren_err **err)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	return rt_cgfs_write(dir, file, b, err);
+}
+
+static int write_u64(const char *dir, const char *file, uint64_t v, struct wren_err **err)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	return rt_cgfs_write(dir, file, b, err);
+}
+
+static int missing(const char *ctrl, struct wren_err **err)
+{
+	return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
+			     "cgroup: cannot set %s limits: the %s controller is not mounted", ctrl,
+			     ctrl);
+}
+
+/* 0 means "not set" for the memory values, as in runc (and containerd sends 0 for no limit). */
+static int set_memory(const char *d, const struct rt_resources *r, struct wren_err **err)
+{
+	int64_t limit = r->has_memory_limit ? r->memory_limit : 0;
+	int64_t swap = r->has_memory_swap ? r->memory_swap : 0;
+	bool memsw = rt_cgfs_exists(d, "memory.memsw.limit_in_bytes");
+
+	/* Unlimited memory with swap unset means unlimited swap too. */
+	if (limit == -1 && swap == 0 && memsw)
+		swap = -1;
+	if (!memsw)
+		swap = 0; /* swap accounting is off on this host: nothing to limit */
+	if (limit != 0 && swap != 0) {
+		_cleanup_free_ char *cur = NULL;
+		int64_t cur_limit = 0;
+
+		if (rt_cgfs_read(d, "memory.limit_in_bytes", &cur) == 0)
+			cur_limit = strtoll(cur, NULL, 10);
+		/* The kernel insists on memory <= memory+swap at every step: raise memsw first when
+		 * growing, lower the memory limit first when shrinking. */
+		if (swap == -1 || cur_limit < swap) {
+			if (write_i64(d, "memory.memsw.limit_in_bytes", swap, err) < 0 ||
+			    write_i64(d, "memory.limit_in_bytes", limit, err) < 0)
+				return -1;
+		} else if (write_i64(d, "memory.limit_in_bytes", limit, err) < 0 ||
+			   write_i64(d, "memory.memsw.limit_in_bytes", swap, err) < 0) {
+			return -1;
+		}
+	} else if (limit != 0) {
+		if (write_i64(d, "memory.limit_in_bytes", limit, err) < 0)
+			return -1;
+	} else if (swap != 0) {
+		if (write_i64(d, "memory.memsw.limit_in_bytes", swap, err) < 0)
+			return -1;
+	}
+	if (r->has_memory_reservation && r->memory_reservation != 0 &&
+	    write_i64(d, "memory.soft_limit_in_bytes", r->memory_reservation, err) < 0)
+		return -1;
+	if (r->has_memory_swappiness &&
+	    write_u64(d, "memory.swappiness", r->memory_swappiness, err) < 0)
+		return -1;
+	if (r->has_disable_oom_killer && r->disable_oom_killer &&
+	    rt_cgfs_write(d, "memory.oom_control", "1", err) < 0)
+		return -1;
+	/* memory.kernel: kmem limits are gone from the kernel (5.16 deprecated, 6.x removed);
+	 * runc ignores them too. */
+	return 0;
+}
+
+static bool wants_memory(const struct rt_resources *r)
+{
+	return (r->has_memory_limit && r->memory_limit != 0) ||
+	       (r->has_memory_swap && r->memory_swap != 0) ||
+	       (r->has_memory_reservation && r->memory_reservation != 0) ||
+	       r->has_memory_swappiness || (r->has_disable_oom_killer && r->disable_oom_killer);
+}
+
+static int set_cpu(const char *d, const struct rt_resources *r, struct wren_err **err)
+{
+	if (r->has_cpu_shares && r->cpu_shares != 0 &&
+	    write_u64(d, "cpu.shares", r->cpu_shares, err) < 0)
+		return -1;
+	/* Period first: the kernel checks the quota against it. */
+	if (r->has_cpu_period && r->cpu_period != 0 &&
+	    write_u64(d, "cpu.cfs_period_us", r->cpu_period, err) < 0)
+		return -1;
+	if (r->has_cpu_quota && r->cpu_quota != 0 &&
+	    write_i64(d, "cpu.cfs_quota_us", r->cpu_quota, err) < 0)
+		return -1;
+	if (r->has_cpu_realtime_period && r->cpu_realtime_period != 0 &&
+	    write_u64(d, "cpu.rt_period_us", r->cpu_realtime_period, err) < 0)
+		return -1;
+	if (r->has_cpu_realtime_runtime && r->cpu_realtime_runtime != 0 &&
+	    write_i64(d, "cpu.rt_runtime_us", r->cpu_realtime_runtime, err) < 0)
+		return -1;
+	if (r->has_cpu_idle && write_i64(d, "cpu.idle", r->cpu_idle, err) < 0)
+		return -1;
+	return 0;
+}
+
+static bool wants_cpu(const struct rt_resources *r)
+{
+	return (r->has_cpu_shares && r->cpu_shares) || (r->has_cpu_period && r->cpu_period) ||
+	       (r->has_cpu_quota && r->cpu_quota) ||
+	       (r->has_cpu_realtime_period && r->cpu_realtime_period) ||
+	       (r->has_cpu_realtime_runtime && r->cpu_realtime_runtime) || r->has_cpu_idle;
+}
+
+static void device_rule(const struct rt_device_rule *d, char *b, size_t n)
+{
+	char maj[24] = "*", min[24] = "*";
+
+	if (d->major >= 0)
+		snprintf(maj, sizeof(maj), "%" PRId64, d->major);
+	if (d->minor >= 0)
+		snprintf(min, sizeof(min), "%" PRId64, d->minor);
+	snprintf(b, n, "%c %s:%s %s", d->type, maj, min, d->access);
+}
+
+/* Deny everything, then apply the spec's rules in order, as runc does. (runc 1.1 also diffs
+ * against the live rules on update to avoid a moment of denial; a later change may do the same.) */
+static int set_devices(const char *d, const struct rt_resources *r, struct wren_err **err)
+{
+	if (rt_cgfs_write(d, "devices.deny", "a", err) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_devices; i++) {
+		char b[80];
+
+		device_rule(&r->devices[i], b, sizeof(b));
+		if (rt_cgfs_write(d, r->devices[i].allow ? "devices.allow" : "devices.deny", b,
+				  err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int set_hugetlb(const char *d, const struct rt_resources *r, struct wren_err **err)
+{
+	for (size_t i = 0; i < r->n_hugepage_limits; i++) {
+		_cleanup_free_ char *f =
+			xasprintf("hugetlb.%s.limit_in_bytes", r->hugepage_limits[i].page_size);
+
+		if (write_u64(d, f, r->hugepage_limits[i].limit, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, struct wren_err **err)
+{
+	const char *d;
+
+	if (r->n_unified > 0)
+		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+				     "linux.resources.unified: needs cgroup v2, this host runs v1");
+	if (wants_memory(r)) {
+		if ((d = dir_of(cg, "memory")) == NULL)
+			return missing("memory", err);
+		if (set_memory(d, r, err) < 0)
+			return -1;
+	}
+	if (wants_cpu(r)) {
+		if ((d = dir_of(cg, "cpu")) == NULL)
+			return missing("cpu", err);
+		if (set_cpu(d, r, err) < 0)
+			return -1;
+	}
+	if ((r->cpu_cpus && *r->cpu_cpus) || (r->cpu_mems && *r->cpu_mems)) {
+		if ((d = dir_of(cg, "cpuset")) == NULL)
+			return missing("cpuset", err);
+		if (r->cpu_cpus && *r->cpu_cpus && rt_cgfs_write(d, "cpuset.cpus", r->cpu_cpus, err) < 0)
+			return -1;
+		if (r->cpu_mems && *r->cpu_mems && rt_cgfs_write(d, "cpuset.mems", r->cpu_mems, err) < 0)
+			return -1;
+	}
+	if (r->has_pids_limit) {
+		if ((d = dir_of(cg, "pids")) == NULL)
+			return missing("pids", err);
+		if (r->pids_limit > 0 ? write_i64(d, "pids.max", r->pids_limit, err) < 0
+				      : rt_cgfs_write(d, "pids.max", "max", err) < 0)
+			return -1;
+	}
+	if (r->has_blkio_weight && r->blkio_weight != 0) {
+		if ((d = dir_of(cg, "blkio")) == NULL)
+			return missing("blkio", err);
+		/* With the BFQ scheduler (the only one with weights on recent kernels) the file is
+		 * blkio.bfq.weight. */
+		if (write_u64(d, rt_cgfs_exists(d, "blkio.bfq.weight") ? "blkio.bfq.weight"
+									: "blkio.weight",
+			      r->blkio_weight, err) < 0)
+			return -1;
+	}
+	if (r->n_devices > 0) {
+		if ((d = dir_of(cg, "devices")) == NULL)
+			return missing("devices", err);
+		if (set_devices(d, r, err) < 0)
+			return -1;
+	}
+	/* No hugetlb hierarchy (this host has hugetlb on the v2 mount): skip, as containerd's
+	 * default tolerate_missing_hugetlb_controller does. */
+	if (r->n_hugepage_limits > 0 && (d = dir_of(cg, "hugetlb")) != NULL &&
+	    set_hugetlb(d, r, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------- */
+
+/* A new cpuset cgroup starts with empty cpus and mems, and no task can join it until they are
+ * set: inherit the parent's on every level we pass. */
+static int cpuset_level(const char *dir, bool is_leaf, struct wren_err **err)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	_cleanup_free_ char *parent = xstrdup(dir);
+	char *slash = strrchr(parent, '/');
+
+	if (slash == NULL)
+		return 0;
+	*slash = '\0';
+	for (size_t i = 0; i < 2; i++) {
+		_cleanup_free_ char *cur = NULL, *pv = NULL;
+
+		if (rt_cgfs_read(dir, files[i], &cur) == 0 && cur[0] != '\0')
+			continue;
+		if (rt_cgfs_read(parent, files[i], &pv) < 0)
+			return wren_err_errno(err, errno, "cgroup: read %s/%s", parent, files[i]);
+		if (rt_cgfs_write(dir, files[i], pv, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int rt_cg1_create(struct rt_cgroup *cg, const struct rt_resources *res, struct wren_err **err)
+{
+	char **made = NULL;
+	size_t n_made = 0;
+
+	if (find_hierarchies(cg, err) < 0)
+		return -1;
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		_cleanup_free_ char *mnt = mount_of(cg, i);
+		bool cpuset = has_ctrl(cg->ctrls[i], "cpuset");
+
+		if (rt_cgfs_mkdir_levels(mnt, cg->path, &made, &n_made,
+					 cpuset ? cpuset_level : NULL, err) < 0)
+			goto fail;
+	}
+	if (rt_cg1_update(cg, res, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < n_made; i++)
+		free(made[i]);
+	free(made);
+	return 0;
+fail:
+	rt_cgfs_undo_mkdirs(made, n_made);
+	return wren_err_wrap(err, "create cgroup %s", cg->path);
+}
+
+int rt_cg1_open(struct rt_cgroup *cg, struct wren_err **err)
+{
+	size_t keep = 0;
+
+	if (find_hierarchies(cg, err) < 0)
+		return -1;
+	/* Only the hierarchies the cgroup is in: a partial one (a crash mid-create) still opens. */
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		struct stat st;
+
+		if (stat(cg->dirs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			cg->dirs[keep] = cg->dirs[i];
+			cg->ctrls[keep++] = cg->ctrls[i];
+		} else {
+			free(cg->dirs[i]);
+			free(cg->ctrls[i]);
+		}
+	}
+	cg->n_dirs = keep;
+	if (keep == 0)
+		return wren_err_code(err, WREN_E_NOT_FOUND, "cgroup %s: not found", cg->path);
+	return 0;
+}
+
+int rt_cg1_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err)
+{
+	char b[16];
+
+	snprintf(b, sizeof(b), "%d", (int)pid);
+	for (size_t i = 0; i < cg->n_dirs; i++)
+		if (rt_cgfs_write(cg->dirs[i], "cgroup.procs", b, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Any hierarchy lists the same processes; prefer the ones every host has. */
+static const char *procs_dir(const struct rt_cgroup *cg)
+{
+	static const char *const pref[] = { "pids", "memory", "freezer", "cpu" };
+
+	for (size_t i = 0; i < sizeof(pref) / sizeof(pref[0]); i++) {
+		const char *d = dir_of(cg, pref[i]);
+		if (d != NULL)
+			return d;
+	}
+	return cg->n_dirs ? cg->dirs[0] : NULL;
+}
+
+int rt_cg1_pids(const struct rt_cgroup *cg, pid_t **out, size_t *n, struct wren_err **err)
+{
+	const char *d = procs_dir(cg);
+
+	if (d == NULL) {
+		*out = NULL;
+		*n = 0;
+		return 0;
+	}
+	return rt_cgfs_pids(d, out, n, err);
+}
+
+static int freezer_wait(const char *d, const char *want, struct wren_err **err)
+{
+	int64_t deadline = rt_cgfs_now_ms() + RT_CGROUP_WAIT_MS;
+
+	for (int i = 0;; i++) {
+		_cleanup_free_ char *st = NULL;
+
+		if (rt_cgfs_read(d, "freezer.state", &st) < 0)
+			return wren_err_errno(err, errno, "cgroup: read %s/freezer.state", d);
+		if (strcmp(st, want) == 0)
+			return 0;
+		if (rt_cgfs_now_ms() >= deadline)
+			return wren_err_code(err, WREN_E_UNKNOWN, "cgroup %s: still %s, not %s", d,
+					     st, want);
+		/* A task forking while the freezer works can leave it FREEZING: ask again. */
+		if (i % 10 == 9 && rt_cgfs_write(d, "freezer.state", want, err) < 0)
+			return -1;
+		rt_cgfs_sleep_ms(i < 10 ? 1 : 10);
+	}
+}
+
+int rt_cg1_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err)
+{
+	const char *d = dir_of(cg, "freezer");
+	const char *want = frozen ? "FROZEN" : "THAWED";
+
+	if (d == NULL)
+		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
+				     "cgroup %s: the freezer controller is not mounted", cg->path);
+	if (rt_cgfs_write(d, "freezer.state", want, err) < 0)
+		return -1;
+	return freezer_wait(d, want, err);
+}
+
+/* Frozen, the processes cannot fork between our reading the list and signalling it. Without a
+ * freezer we still signal what we see. */
+int rt_cg1_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	bool frozen = dir_of(cg, "freezer") != NULL && rt_cg1_freeze(cg, true, NULL) == 0;
+	size_t n = 0;
+	int r;
+
+	r = rt_cg1_pids(cg, &pids, &n, err);
+	if (r == 0)
+		r = rt_cgfs_signal_pids(pids, n, sig, err);
+	if (frozen && rt_cg1_freeze(cg, false, r < 0 ? NULL : err) < 0)
+		r = -1;
+	return r;
+}
+
+int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	const char *d = procs_dir(cg);
+
+	if (d != NULL && rt_cgfs_pids(d, &pids, &n, NULL) == 0 && n > 0) {
+		if (rt_cg1_kill(cg, SIGKILL, err) < 0 || rt_cgfs_wait_empty(d, err) < 0)
+			return wren_err_wrap(err, "remove cgroup %s", cg->path);
+	}
+	for (size_t i = 0; i < cg->n_dirs; i++)
+		if (rt_cgfs_rmdir_tree(cg->dirs[i], err) < 0)
+			return -1;
+	return 0;
+}
