@@ -416,7 +416,7 @@ static int parse_process_obj(const cJSON *p, const char *base, struct rt_process
 	}
 	if (parse_user(p, base, proc, err) < 0)
 		return -1;
-	if (get_strv(p, "args", base, false, &proc->args, &proc->n_args, err) < 0 ||
+	if (get_strv(p, "args", base, false, &proc->args, &proc->n_args, NULL) < 0 ||
 	    proc->n_args == 0)
 		return field_err(err, base, "args", "must be a non-empty array of strings");
 	if (get_strv(p, "env", base, true, &proc->env, &proc->n_env, err) < 0)
