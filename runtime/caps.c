@@ -22,6 +22,21 @@ int rt_cap_from_name(const char *name)
 	return (int)v;
 }
 
+/* "CAP_KILL", as the spec spells it, for error messages (libcap says "cap_kill"). */
+static char *cap_name(int c)
+{
+	char *n = cap_to_name(c), *out;
+
+	if (n == NULL)
+		return xasprintf("capability %d", c);
+	out = xstrdup(n);
+	cap_free(n);
+	for (char *p = out; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	return out;
+}
+
 /* The kernel's highest capability: bits above it do not exist here and must not be touched. */
 static int last_cap(struct wren_err **err)
 {
@@ -47,12 +62,11 @@ int rt_caps_drop_bounding(const struct rt_caps *caps, struct wren_err **err)
 		if (caps->bounding & (1ULL << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
-			_cleanup_free_ char *n = NULL;
-			char *cn = cap_to_name(c);
+			int e = errno;
+			_cleanup_free_ char *n = cap_name(c);
 
-			n = xstrdup(cn);
-			cap_free(cn);
-			return wren_err_errno(err, errno, "drop %s from the bounding set", n);
+			return wren_err_errno(err, e, "capabilities: drop %s from the bounding set",
+					      n);
 		}
 	}
 	return 0;
@@ -106,10 +120,8 @@ int rt_caps_apply(const struct rt_caps *caps, struct wren_err **err)
 			continue;
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0) {
 			int e = errno;
-			char *cn = cap_to_name(i);
-			_cleanup_free_ char *n = xstrdup(cn);
+			_cleanup_free_ char *n = cap_name(i);
 
-			cap_free(cn);
 			return wren_err_errno(err, e, "capabilities: raise ambient %s", n);
 		}
 	}
