@@ -77,6 +77,12 @@ static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *d
 		return wren_err_errno(err, errno, "set the controlling terminal");
 	if (rt_ns_join_paths(spec, err) < 0)
 		return -1;
+	/* in a user namespace our host ids are unmapped until we become its root (the parent has
+	 * written the maps by now): files we create would fail with EOVERFLOW */
+	if (rt_spec_namespace(spec, RT_NS_USER) != NULL) {
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return wren_err_errno(err, errno, "become root of the user namespace");
+	}
 	if (rt_proc_set_hostname(spec, err) < 0)
 		return -1;
 	if (!a->no_new_keyring) {

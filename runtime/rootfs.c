@@ -350,7 +350,12 @@ static int mount_cgroup(struct mnt_ctx *cx, const struct rt_mount_spec *m, struc
 		const char *dir = strncmp(ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl;
 		_cleanup_free_ char *dest = xasprintf("%s/%s", m->destination, dir);
 		_cleanup_free_ char *src = xasprintf("/sys/fs/cgroup/%s%s", dir, path);
+		_cleanup_free_ char *top = xasprintf("/sys/fs/cgroup/%s", dir);
+		struct stat st;
 		int r;
+
+		if (!cgns && stat(top, &st) < 0)
+			continue; /* a hierarchy the host does not mount where we look */
 		if (cgns)
 			r = mount_at(cx, dest, "cgroup", "cgroup", fl | (m->flags & MS_RDONLY), 0,
 				     ctrl, false, false, err);

@@ -17,10 +17,18 @@
 #include "runtime/spec.h"
 #include "runtime/util.h"
 
+struct rt_container;
+
 struct bundle {
 	char *dir, *rootfs;
-	bool readonly;
 	struct rt_spec *spec;
+	/* knobs for the next bundle_config() */
+	bool readonly, no_pivot, user_ns;
+	const char *linux_extra; /* members appended to "linux" */
+	const char *top_extra;   /* members appended to the top object */
+	const char *namespaces;  /* replaces the default list: "[{...},{...}" (no closing ']') */
+	/* a container the test has not finished: teardown kills and destroys it */
+	struct rt_container *live;
 };
 
 static const char *const bundle_applets[] = {
@@ -51,6 +59,7 @@ static struct bundle *bundle_new(void)
 
 	if (mkdtemp(tmpl) == NULL)
 		return NULL;
+	chmod(tmpl, 0755); /* a user namespace's root must reach the rootfs */
 	b->dir = xstrdup(tmpl);
 	b->rootfs = xasprintf("%s/rootfs", b->dir);
 	mkdir(b->rootfs, 0755);
@@ -84,6 +93,11 @@ static void bundle_config_mounts(struct bundle *b, const char *args, const char 
 		"[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FSETID\",\"CAP_FOWNER\",\"CAP_MKNOD\","
 		"\"CAP_NET_RAW\",\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETFCAP\",\"CAP_SETPCAP\","
 		"\"CAP_NET_BIND_SERVICE\",\"CAP_SYS_CHROOT\",\"CAP_KILL\",\"CAP_AUDIT_WRITE\"]";
+	static const char default_ns[] = "[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
+					 "{\"type\":\"mount\"},{\"type\":\"network\"}";
+	static const char userns_maps[] =
+		",\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
+		"\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]";
 	_cleanup_free_ char *json = xasprintf(
 		"{\"ociVersion\":\"1.0.2-dev\","
 		"\"process\":{\"terminal\":false,%s,\"args\":%s,"
@@ -111,16 +125,19 @@ static void bundle_config_mounts(struct bundle *b, const char *args, const char 
 		"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":0,\"access\":\"rwm\"},"
 		"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"},"
 		"{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"}]},"
-		"\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
-		"{\"type\":\"mount\"},{\"type\":\"network\"}],"
+		"\"namespaces\":%s%s]%s,"
 		"\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
 		"\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\",\"/proc/sched_debug\","
 		"\"/sys/firmware\",\"/proc/scsi\"],"
 		"\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\","
-		"\"/proc/sysrq-trigger\"]}}",
+		"\"/proc/sysrq-trigger\"]%s%s}%s%s}",
 		user ? user : "\"user\":{\"uid\":0,\"gid\":0}", args, caps, caps, caps,
 		b->readonly ? "true" : "false", extra_mounts ? "," : "",
-		extra_mounts ? extra_mounts : "");
+		extra_mounts ? extra_mounts : "", b->namespaces ? b->namespaces : default_ns,
+		b->user_ns ? ",{\"type\":\"user\"}" : "", b->user_ns ? userns_maps : "",
+		b->linux_extra ? "," : "",
+		b->linux_extra ? b->linux_extra : "", b->top_extra ? "," : "",
+		b->top_extra ? b->top_extra : "");
 	_cleanup_free_ char *path = xasprintf("%s/config.json", b->dir);
 	struct wren_err *err = NULL;
 
@@ -143,10 +160,9 @@ static void bundle_config(struct bundle *b, const char *args, const char *user)
 static bool bundle_cgroup_exists(const char *path)
 {
 	static const char *const hier[] = { "pids", "memory", "cpu", "devices", "freezer",
-					    "blkio", "cpuset", "unified", "" };
+					    "blkio", "cpuset", "systemd", "unified", "" };
 	for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
-		_cleanup_free_ char *d = xasprintf("/sys/fs/cgroup/%s%s%s", hier[i],
-						   hier[i][0] ? "" : "", path);
+		_cleanup_free_ char *d = xasprintf("/sys/fs/cgroup/%s%s", hier[i], path);
 		struct stat st;
 		if (stat(d, &st) == 0 && S_ISDIR(st.st_mode) && strcmp(path, "/") != 0)
 			return true;

@@ -24,6 +24,7 @@
 /* ---- driving a container ---------------------------------------------------------------------- */
 
 struct run {
+	struct bundle *b;
 	struct rt_container *c;
 	char *cg_path;
 	int out[2]; /* the init's stdout/stderr pipe */
@@ -81,9 +82,11 @@ static char *read_all_fd(int fd)
  * container destroyed and freed. */
 static int create(struct bundle *b, const char *id, struct run *run, struct wren_err **err)
 {
-	struct rt_create_opts o = { .id = id, .bundle = b->dir, .spec = b->spec };
+	struct rt_create_opts o = { .id = id, .bundle = b->dir, .spec = b->spec,
+				    .no_pivot_root = b->no_pivot };
 
 	memset(run, 0, sizeof(*run));
+	run->b = b;
 	assert_int_equal(pipe2(run->out, O_CLOEXEC), 0);
 	o.stdio[0] = -1;
 	o.stdio[1] = run->out[1];
@@ -91,11 +94,13 @@ static int create(struct bundle *b, const char *id, struct run *run, struct wren
 	if (rt_container_create(&o, &run->c, err) < 0)
 		goto fail;
 	run->cg_path = xstrdup(rt_container_cgroup(run->c));
+	b->live = run->c;
 	if (drive(run->c, RT_SYNC_CREATED, err) < 0) {
 		wait_status(rt_container_pidfd(run->c));
 		rt_container_destroy(run->c, NULL);
 		rt_container_free(run->c);
 		run->c = NULL;
+		b->live = NULL;
 		goto fail;
 	}
 	return 0;
@@ -129,10 +134,11 @@ static void finish(struct run *run)
 		if (rt_container_destroy(run->c, &err) < 0)
 			fail_msg("destroy: %s", err->msg);
 		rt_container_free(run->c);
+		run->b->live = NULL;
 	}
 	if (run->out[0] >= 0)
 		close(run->out[0]);
-	if (run->out[1] > 0)
+	if (run->out[1] >= 0)
 		close(run->out[1]);
 	if (run->cg_path)
 		assert_false(bundle_cgroup_exists(run->cg_path));
@@ -161,6 +167,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct bundle *b = *state;
+
+	if (b->live) { /* a failed test: leave nothing behind for the next */
+		rt_container_kill(b->live, SIGKILL, false, NULL);
+		wait_status(rt_container_pidfd(b->live));
+		rt_container_destroy(b->live, NULL);
+		rt_container_free(b->live);
+	}
 	assert_false(bundle_has_mounts(b));
 	bundle_free(b);
 	return 0;
@@ -460,6 +473,211 @@ static void test_rootfs_mount_bind_ro_and_unmount(void **state)
 	assert_int_equal(rt_rootfs_unmount(target, &err), 0);
 }
 
+static void test_user_namespace_maps_root(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("userns");
+
+	b->user_ns = true;
+	bundle_config(b, "[\"sh\",\"-c\",\"id -u; cat /proc/self/uid_map | tr -s ' '; test -c /dev/null && echo dev-ok\"]",
+		      NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "0\n 0 100000 65536\ndev-ok\n");
+	finish(&run);
+}
+
+static void test_hooks_run_in_order(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("hooks");
+	_cleanup_free_ char *hooks_dir = xasprintf("%s/hooks", b->dir);
+	_cleanup_free_ char *log = xasprintf("%s/log", hooks_dir);
+	_cleanup_free_ char *log_text = NULL;
+	_cleanup_free_ char *mount = NULL, *top = NULL;
+#define HOOK(kind, file) "\"" kind "\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"echo " kind " >> " file "\"]}]"
+
+	assert_int_equal(mkdir(hooks_dir, 0755), 0);
+	mount = xasprintf("{\"destination\":\"/hooks\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"rw\"]}",
+			  hooks_dir);
+	top = xasprintf("\"hooks\":{" HOOK("prestart", "%s") "," HOOK("createRuntime", "%s") ","
+			HOOK("createContainer", "%s") "," HOOK("startContainer", "/hooks/log") ","
+			HOOK("poststart", "%s") "," HOOK("poststop", "%s") "}",
+			log, log, log, log, log);
+	b->top_extra = top;
+	bundle_config_mounts(b, "[\"true\"]", NULL, mount);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	finish(&run);
+	assert_int_equal(read_file(log, 4096, &log_text, NULL), 0);
+	assert_string_equal(log_text, "prestart\ncreateRuntime\ncreateContainer\nstartContainer\n"
+				      "poststart\npoststop\n");
+#undef HOOK
+}
+
+static void test_failing_create_runtime_hook_fails_create(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("hookfail");
+
+	b->top_extra = "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"exit 2\"]}]}";
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), -1);
+	assert_non_null(strstr(err->msg, "createRuntime"));
+	wren_err_free(err);
+	_cleanup_free_ char *cg = xasprintf("/wren/%s", id);
+	assert_false(bundle_cgroup_exists(cg));
+}
+
+static void test_no_pivot_root(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("nopivot");
+
+	b->no_pivot = true;
+	bundle_config(b, "[\"sh\",\"-c\",\"cat /etc/group | head -n1; echo $$\"]", NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "root:x:0:\n1\n");
+	finish(&run);
+}
+
+static void test_sysctl_rlimit_and_oom_score_adj(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("sysctl");
+
+	b->linux_extra = "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}";
+	bundle_config(b, "[\"sh\",\"-c\",\"cat /proc/sys/net/ipv4/ip_forward; ulimit -n; cat /proc/self/oom_score_adj\"]",
+		      "\"user\":{\"uid\":0,\"gid\":0},\"oomScoreAdj\":500");
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "1\n1024\n500\n");
+	finish(&run);
+}
+
+static void test_cgroup_mount_shows_own_cgroup(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("cgmount");
+
+	bundle_config_mounts(b, "[\"sh\",\"-c\",\"head -n1 /sys/fs/cgroup/pids/cgroup.procs; test -d /sys/fs/cgroup/memory && echo dir; (touch /sys/fs/cgroup/x) 2>/dev/null || echo ro\"]",
+			     NULL,
+			     "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+			     "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "1\ndir\nro\n");
+	finish(&run);
+}
+
+static void test_pids_and_kill_all(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("killall");
+	pid_t *pids = NULL;
+	size_t n = 0;
+	bool has_init = false;
+
+	bundle_config(b, "[\"sh\",\"-c\",\"sleep 100 & sleep 100; true\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), 0);
+	assert_int_equal(rt_container_start(run.c, &err), 0);
+	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	for (int i = 0; i < 100 && n < 3; i++) {
+		free(pids);
+		assert_int_equal(rt_container_pids(run.c, &pids, &n, &err), 0);
+		usleep(20000);
+	}
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		has_init |= pids[i] == rt_container_pid(run.c);
+	free(pids);
+	assert_true(has_init);
+	assert_int_equal(rt_container_kill(run.c, SIGKILL, true, &err), 0);
+	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
+	finish(&run);
+}
+
+static void test_exec_as_user_in_cwd(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("execuser");
+	char *args[] = { "sh", "-c", "id -u; id -g; pwd; echo $HOME", NULL };
+	char *env[] = { "PATH=/bin", NULL };
+	struct rt_process p = { .args = args, .n_args = 3, .env = env, .n_env = 1, .cwd = "/tmp",
+				.uid = 1000, .gid = 1000 };
+	char *out = NULL;
+
+	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), 0);
+	assert_int_equal(rt_container_start(run.c, &err), 0);
+	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	int st = exec_run(run.c, &p, &out, &err);
+	if (st < 0)
+		fail_msg("exec: %s", err->msg);
+	assert_int_equal(st, 0);
+	assert_string_equal(out, "1000\n1000\n/tmp\n/home/app\n");
+	free(out);
+	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
+	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
+	finish(&run);
+}
+
+static void test_join_pid_and_net_namespaces_by_path(void **state)
+{
+	struct bundle *b = *state;
+	struct bundle *b2 = bundle_new();
+	struct run run, run2;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("nsowner");
+	_cleanup_free_ char *id2 = test_id("nsjoiner");
+	_cleanup_free_ char *ns = NULL;
+
+	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), 0);
+	assert_int_equal(rt_container_start(run.c, &err), 0);
+	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+
+	pid_t owner = rt_container_pid(run.c);
+	ns = xasprintf("[{\"type\":\"pid\",\"path\":\"/proc/%d/ns/pid\"},{\"type\":\"ipc\"},"
+		       "{\"type\":\"uts\"},{\"type\":\"mount\"},"
+		       "{\"type\":\"network\",\"path\":\"/proc/%d/ns/net\"}",
+		       (int)owner, (int)owner);
+	b2->namespaces = ns;
+	bundle_config(b2, "[\"sh\",\"-c\",\"cat /proc/1/cmdline | tr '\\\\0' ' '; echo; test $$ != 1 && echo not-init\"]",
+		      NULL);
+	int st = run_to_end(b2, id2, &run2);
+	assert_int_equal(st, 0);
+	assert_string_equal(run2.output, "sleep 100 \nnot-init\n");
+	finish(&run2);
+	assert_false(bundle_has_mounts(b2));
+	bundle_free(b2);
+
+	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
+	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
+	finish(&run);
+}
+
+static void test_seccomp_filter_applies(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("seccomp");
+
+	b->linux_extra = "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+			 "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}";
+	bundle_config(b, "[\"sh\",\"-c\",\"mkdir /tmp/d 2>&1 | grep -c 'not permitted'; grep Seccomp: /proc/self/status\"]", NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "1\nSeccomp:\t2\n");
+	finish(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +697,16 @@ int main(void)
 		T(test_devices_and_mounts_exist),
 		T(test_no_host_fds_leak),
 		T(test_rootfs_mount_bind_ro_and_unmount),
+		T(test_user_namespace_maps_root),
+		T(test_hooks_run_in_order),
+		T(test_failing_create_runtime_hook_fails_create),
+		T(test_no_pivot_root),
+		T(test_sysctl_rlimit_and_oom_score_adj),
+		T(test_cgroup_mount_shows_own_cgroup),
+		T(test_pids_and_kill_all),
+		T(test_exec_as_user_in_cwd),
+		T(test_join_pid_and_net_namespaces_by_path),
+		T(test_seccomp_filter_applies),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
