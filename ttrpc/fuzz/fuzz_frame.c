@@ -53,7 +53,7 @@ static void feed(struct ttrpc_loop *l, int fd, const uint8_t *data, size_t size)
 {
 	int rounds = 0;
 	while (size && rounds < MAX_ROUNDS) {
-		ssize_t n = write(fd, data, size);
+		ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				return; /* the other end closed */

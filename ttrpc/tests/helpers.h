@@ -35,7 +35,7 @@ static inline void raw_write(struct ttrpc_loop *l, int fd, const void *buf, size
 	const uint8_t *p = buf;
 	uint64_t end = ttrpc_now_ns() + (uint64_t)WAIT_MS * 1000000;
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			assert_true(errno == EAGAIN || errno == EINTR);
 			assert_true(ttrpc_now_ns() < end);

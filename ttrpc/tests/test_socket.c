@@ -262,7 +262,7 @@ static void other_user_child(const char *path)
 	struct ttrpc_hdr h = {.length = (uint32_t)n, .stream_id = 1, .type = 1};
 	uint8_t hdr[TTRPC_HDR_LEN];
 	ttrpc_hdr_encode(hdr, &h);
-	if (write(fd, hdr, sizeof(hdr)) < 0 || write(fd, req, n) < 0) {
+	if (send(fd, hdr, sizeof(hdr), MSG_NOSIGNAL) < 0 || send(fd, req, n, MSG_NOSIGNAL) < 0) {
 		/* the server may have closed already: that is the expected outcome */
 	}
 	uint8_t b[64];
