@@ -83,6 +83,8 @@ static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *d
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return wren_err_errno(err, errno, "become root of the user namespace");
 	}
+	if (rt_ns_unshare_late(spec, err) < 0)
+		return -1;
 	if (rt_proc_set_hostname(spec, err) < 0)
 		return -1;
 	if (!a->no_new_keyring) {
@@ -92,6 +94,8 @@ static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *d
 	}
 	if (rt_rootfs_prepare(spec, err) < 0)
 		return -1;
+	rt_child_log(sync, RT_LOG_DEBUG, "init: %zu mounts and devices set up under %s",
+		     spec->n_mounts, spec->root_path);
 	/* prestart and createRuntime run in the runtime namespace: the parent's job */
 	if (spec->n_hooks[RT_HOOK_PRESTART] || spec->n_hooks[RT_HOOK_CREATE_RUNTIME]) {
 		if (rt_sync_send(sync, RT_MSG_HOOKS, 0, NULL) < 0 ||
@@ -103,6 +107,8 @@ static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *d
 		return -1;
 	if (rt_rootfs_pivot(spec, a->no_pivot_root, err) < 0)
 		return -1;
+	rt_child_log(sync, RT_LOG_DEBUG, "init: %s done",
+		     a->no_pivot_root ? "MS_MOVE and chroot" : "pivot_root");
 	/* sysctls before the readonly paths: /proc/sys is usually one of them */
 	if (rt_proc_sysctls(spec, err) < 0)
 		return -1;
@@ -160,6 +166,7 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	/* a missing binary must fail create, not start */
 	if (rt_proc_lookup(p, &path, &err) < 0)
 		rt_child_fail(sync, err, 1);
+	rt_child_log(sync, RT_LOG_DEBUG, "init: ready to exec %s", path);
 	if (rt_sync_send(sync, RT_MSG_READY, 0, NULL) < 0)
 		_exit(1);
 	if (rt_sync_expect(sync, RT_MSG_GO, NULL) < 0)

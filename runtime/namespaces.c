@@ -44,7 +44,18 @@ uint64_t rt_ns_clone_flags(const struct rt_spec *spec)
 	}
 	if (!mount_named)
 		flags |= CLONE_NEWNS;
-	return flags;
+	/* a cgroup namespace is rooted at the cgroup its creator is in: it is unshared by the
+	 * child once it sits in the container's cgroup (attached by the parent on v1) */
+	return flags & ~(uint64_t)CLONE_NEWCGROUP;
+}
+
+int rt_ns_unshare_late(const struct rt_spec *spec, struct wren_err **err)
+{
+	const struct rt_namespace *cg = rt_spec_namespace(spec, RT_NS_CGROUP);
+
+	if (cg && (cg->path == NULL || cg->path[0] == 0) && unshare(CLONE_NEWCGROUP) < 0)
+		return wren_err_errno(err, errno, "unshare the cgroup namespace");
+	return 0;
 }
 
 static int join_one(const struct rt_namespace *ns, struct wren_err **err)

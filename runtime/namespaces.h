@@ -13,9 +13,11 @@
 /* CLONE_NEW* of one type, and its name under /proc/PID/ns/. */
 uint64_t rt_ns_flag(enum rt_ns_type t);
 const char *rt_ns_name(enum rt_ns_type t);
-/* CLONE_NEW* flags for clone3: every namespace the spec asks to create (no path). A mount
- * namespace is always created unless the spec names one to join. */
+/* CLONE_NEW* flags for clone3: every namespace the spec asks to create (no path) but cgroup (see
+ * rt_ns_unshare_late). A mount namespace is always created unless the spec names one to join. */
 uint64_t rt_ns_clone_flags(const struct rt_spec *spec);
+/* In the child, once in its cgroup: create the namespaces clone3 could not (cgroup). */
+int rt_ns_unshare_late(const struct rt_spec *spec, struct wren_err **err);
 /* In the child: join every namespace the spec names by path, except pid (joined by the parent
  * before clone). User first, mount last. */
 int rt_ns_join_paths(const struct rt_spec *spec, struct wren_err **err);

@@ -33,7 +33,7 @@ struct bundle {
 
 static const char *const bundle_applets[] = {
 	"sh", "echo", "cat", "sleep", "id", "ls", "hostname", "true", "false", "touch", "wc", "test",
-	"tr", "readlink", "env", "pwd", "grep", "mount", "head", "stat", "kill",
+	"tr", "readlink", "env", "pwd", "grep", "mount", "head", "stat", "kill", "cut", "tty",
 };
 
 static int bundle_copy(const char *from, const char *to)
@@ -100,7 +100,7 @@ static void bundle_config_mounts(struct bundle *b, const char *args, const char 
 		"\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]";
 	_cleanup_free_ char *json = xasprintf(
 		"{\"ociVersion\":\"1.0.2-dev\","
-		"\"process\":{\"terminal\":false,%s,\"args\":%s,"
+		"\"process\":{%s,\"args\":%s,"
 		"\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],"
 		"\"cwd\":\"/\",\"capabilities\":{\"bounding\":%s,\"effective\":%s,\"permitted\":%s},"
 		"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"

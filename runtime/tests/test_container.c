@@ -678,6 +678,169 @@ static void test_seccomp_filter_applies(void **state)
 	finish(&run);
 }
 
+struct log_capture {
+	int n;
+	char last[256];
+};
+
+static void capture_log(void *ud, enum rt_log_level level, const char *msg)
+{
+	struct log_capture *lc = ud;
+	if (level == RT_LOG_DEBUG)
+		lc->n++;
+	snprintf(lc->last, sizeof(lc->last), "%s", msg);
+}
+
+static void test_child_log_lines_reach_the_callback(void **state)
+{
+	struct bundle *b = *state;
+	struct log_capture lc = { 0 };
+	struct rt_create_opts o = { .bundle = b->dir, .stdio = { -1, -1, -1 }, .log = capture_log,
+				    .log_ud = &lc };
+	struct rt_container *c = NULL;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("log");
+
+	bundle_config(b, "[\"true\"]", NULL);
+	o.id = id;
+	o.spec = b->spec;
+	assert_int_equal(rt_container_create(&o, &c, &err), 0);
+	b->live = c;
+	assert_int_equal(drive(c, RT_SYNC_CREATED, &err), RT_SYNC_CREATED);
+	assert_true(lc.n >= 3);
+	assert_string_equal(lc.last, "init: ready to exec /bin/true");
+	assert_int_equal(rt_container_start(c, &err), 0);
+	assert_int_equal(drive(c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	assert_int_equal(rt_container_sync_fd(c), -1);
+	assert_int_equal(wait_status(rt_container_pidfd(c)), 0);
+	assert_int_equal(rt_container_destroy(c, &err), 0);
+	assert_int_equal(rt_container_destroy(c, &err), 0); /* idempotent */
+	rt_container_free(c);
+	b->live = NULL;
+}
+
+static void test_free_kills_a_created_init(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("free");
+	siginfo_t si;
+
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), 0);
+	assert_int_equal(rt_container_destroy(run.c, &err), 0);
+	rt_container_free(run.c);
+	run.c = NULL;
+	b->live = NULL;
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(waitid(P_ALL, 0, &si, WEXITED | WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	finish(&run);
+}
+
+static void test_cgroup_namespace_roots_at_the_container(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("cgns");
+
+	b->namespaces = "[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
+			"{\"type\":\"mount\"},{\"type\":\"network\"},{\"type\":\"cgroup\"}";
+	bundle_config_mounts(b, "[\"sh\",\"-c\",\"grep :pids: /proc/self/cgroup | cut -d: -f3; head -n1 /sys/fs/cgroup/pids/cgroup.procs\"]",
+			     NULL,
+			     "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+			     "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "/\n1\n");
+	finish(&run);
+}
+
+static void test_terminal_gets_a_controlling_tty_and_console(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("tty");
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), slave;
+	struct rt_create_opts o = { .bundle = b->dir };
+	char buf[512];
+	size_t n = 0;
+
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(slave >= 0);
+	bundle_config(b, "[\"sh\",\"-c\",\"test -t 0 && test -c /dev/console && echo is-a-tty\"]",
+		      "\"user\":{\"uid\":0,\"gid\":0},\"terminal\":true");
+	memset(&run, 0, sizeof(run));
+	run.b = b;
+	run.out[0] = run.out[1] = -1;
+	o.id = id;
+	o.spec = b->spec;
+	o.stdio[0] = o.stdio[1] = o.stdio[2] = slave;
+	assert_int_equal(rt_container_create(&o, &run.c, &err), 0);
+	b->live = run.c;
+	run.cg_path = xstrdup(rt_container_cgroup(run.c));
+	if (drive(run.c, RT_SYNC_CREATED, &err) < 0)
+		fail_msg("create: %s", err->msg);
+	assert_int_equal(rt_container_start(run.c, &err), 0);
+	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	close(slave);
+	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 0);
+	for (;;) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t r;
+		if (poll(&p, 1, 1000) <= 0)
+			break;
+		r = read(master, buf + n, sizeof(buf) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	close(master);
+	assert_non_null(strstr(buf, "is-a-tty"));
+	finish(&run);
+}
+
+/* containerd's overlay with many long lowerdirs: the data would not fit a page. */
+static void test_rootfs_mount_overlay_compacts_long_lowerdirs(void **state)
+{
+	struct bundle *b = *state;
+	struct wren_err *err = NULL;
+	char longname[121];
+	_cleanup_free_ char *base = NULL, *target = xasprintf("%s/ovl", b->dir);
+	_cleanup_free_ char *lower = xstrdup("lowerdir=");
+	_cleanup_free_ char *f = NULL, *text = NULL;
+
+	memset(longname, 'l', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	base = xasprintf("%s/%s", b->dir, longname);
+	assert_int_equal(mkdir(base, 0755), 0);
+	for (int i = 0; i < 40; i++) {
+		_cleanup_free_ char *d = xasprintf("%s/layer-%02d", base, i);
+		assert_int_equal(mkdir(d, 0755), 0);
+		char *l = xasprintf("%s%s%s", lower, i ? ":" : "", d);
+		free(lower);
+		lower = l;
+	}
+	_cleanup_free_ char *deep = xasprintf("%s/layer-39/from-the-bottom", base);
+	assert_int_equal(write_file(deep, "yes", 3, true), 0);
+	assert_true(strlen(lower) > 4096);
+	assert_int_equal(mkdir(target, 0755), 0);
+	const char *opts[] = { "index=off", lower };
+	struct rt_mount m = { .type = "overlay", .source = "overlay", .options = opts, .n_options = 2 };
+	if (rt_rootfs_mount(target, &m, 1, &err) < 0)
+		fail_msg("mount: %s", err->msg);
+	f = xasprintf("%s/from-the-bottom", target);
+	assert_int_equal(read_file(f, 100, &text, NULL), 0);
+	assert_string_equal(text, "yes");
+	assert_int_equal(rt_rootfs_unmount(target, &err), 0);
+	assert_false(bundle_has_mounts(b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +870,11 @@ int main(void)
 		T(test_exec_as_user_in_cwd),
 		T(test_join_pid_and_net_namespaces_by_path),
 		T(test_seccomp_filter_applies),
+		T(test_child_log_lines_reach_the_callback),
+		T(test_free_kills_a_created_init),
+		T(test_cgroup_namespace_roots_at_the_container),
+		T(test_terminal_gets_a_controlling_tty_and_console),
+		T(test_rootfs_mount_overlay_compacts_long_lowerdirs),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
