@@ -27,7 +27,7 @@ struct pending {
 struct ttrpc_client {
 	struct ttrpc_loop *loop;
 	struct ttrpc_conn *conn; /* NULL once closed */
-	uint32_t next_id;        /* 0 once the ids are used up */
+	uint32_t next_id;	 /* 0 once the ids are used up */
 	struct pending *pending;
 	size_t n_pending;
 	void (*on_close)(void *ud);
@@ -93,8 +93,7 @@ static void client_fail(struct ttrpc_client *cl)
 	cl->depth--;
 }
 
-static void client_frame(void *owner, const struct ttrpc_hdr *h, const uint8_t *data,
-			 bool oversize)
+static void client_frame(void *owner, const struct ttrpc_hdr *h, const uint8_t *data, bool oversize)
 {
 	struct ttrpc_client *cl = owner;
 	if (!oversize && h->type != TTRPC_TYPE_RESPONSE)
@@ -104,8 +103,8 @@ static void client_frame(void *owner, const struct ttrpc_hdr *h, const uint8_t *
 		return; /* late (after its deadline) or never asked for */
 	if (oversize) {
 		_ttrpc_cleanup_free_ char *msg = NULL;
-		if (asprintf(&msg, "message length %u exceed maximum message size of %u",
-			     h->length, TTRPC_MAX_DATA) < 0)
+		if (asprintf(&msg, "message length %u exceed maximum message size of %u", h->length,
+			     TTRPC_MAX_DATA) < 0)
 			ttrpc_oom();
 		pending_complete(cl, p, TTRPC_RESOURCE_EXHAUSTED, msg, NULL, 0);
 		client_maybe_release(cl);
@@ -113,8 +112,8 @@ static void client_frame(void *owner, const struct ttrpc_hdr *h, const uint8_t *
 	}
 	Ttrpc__Response *resp = ttrpc__response__unpack(NULL, h->length, data);
 	if (!resp) {
-		pending_complete(cl, p, TTRPC_INTERNAL, "ttrpc: failed to unmarshal response",
-				 NULL, 0);
+		pending_complete(cl, p, TTRPC_INTERNAL, "ttrpc: failed to unmarshal response", NULL,
+				 0);
 	} else if (resp->status && resp->status->code != 0) {
 		pending_complete(cl, p, resp->status->code,
 				 resp->status->message ? resp->status->message : "", NULL, 0);
@@ -136,8 +135,8 @@ static void client_closed(void *owner, int err)
 }
 
 static const struct ttrpc_conn_ops client_ops = {
-	.frame = client_frame,
-	.closed = client_closed,
+    .frame = client_frame,
+    .closed = client_closed,
 };
 
 static void deadline_cb(struct ttrpc_timer *t)
@@ -204,7 +203,8 @@ int ttrpc_client_dial(struct ttrpc_loop *l, const char *address, struct ttrpc_cl
 	int r = parse_address(address, &sa, &sl);
 	if (r < 0)
 		return r;
-	_ttrpc_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	_ttrpc_cleanup_close_ int fd =
+	    socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	bool connecting = false;
@@ -259,8 +259,8 @@ int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *m
 		return -EMSGSIZE;
 	if (ttrpc_conn_pending_out(c->conn) + TTRPC_HDR_LEN + n > TTRPC_OUT_MAX)
 		return -ENOBUFS;
-	struct ttrpc_hdr h = {.length = (uint32_t)n, .stream_id = c->next_id,
-			      .type = TTRPC_TYPE_REQUEST};
+	struct ttrpc_hdr h = {
+	    .length = (uint32_t)n, .stream_id = c->next_id, .type = TTRPC_TYPE_REQUEST};
 	uint8_t *p = ttrpc_conn_reserve(c->conn, &h);
 	if (!p)
 		return -ENOTCONN;
@@ -278,7 +278,8 @@ int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *m
 	c->pending = pd;
 	c->n_pending++;
 	if (timeout_nano > 0)
-		ttrpc_timer_arm(c->loop, &pd->deadline, ((uint64_t)timeout_nano + 999999) / 1000000);
+		ttrpc_timer_arm(c->loop, &pd->deadline,
+				((uint64_t)timeout_nano + 999999) / 1000000);
 
 	c->next_id = c->next_id > UINT32_MAX - 2 ? 0 : c->next_id + 2;
 	ttrpc_conn_flush(c->conn);

@@ -8,10 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define READ_CHUNK      (64u << 10)
-#define READS_PER_WAKE  16 /* fairness between connections */
-#define IN_KEEP         (256u << 10)
-#define OUT_KEEP        (1u << 20)
+#define READ_CHUNK     (64u << 10)
+#define READS_PER_WAKE 16 /* fairness between connections */
+#define IN_KEEP	       (256u << 10)
+#define OUT_KEEP       (1u << 20)
 
 struct ttrpc_conn {
 	struct ttrpc_source src;
@@ -21,7 +21,7 @@ struct ttrpc_conn {
 
 	uint8_t *in;
 	size_t in_off, in_len, in_cap; /* unconsumed input is in[in_off..in_len) */
-	uint64_t discard;              /* bytes of an oversize frame still to throw away */
+	uint64_t discard;	       /* bytes of an oversize frame still to throw away */
 	struct ttrpc_hdr discard_hdr;
 
 	uint8_t *out;

@@ -1,4 +1,5 @@
-/* Frame header encoding and the pure frame decoder every reader (and the fuzz target) goes through. */
+/* Frame header encoding and the pure frame decoder every reader (and the fuzz target) goes through.
+ */
 #include "ttrpc/frame.h"
 #include "ttrpc/util.h"
 

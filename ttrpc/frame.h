@@ -13,11 +13,11 @@
 
 #define TTRPC_TYPE_REQUEST  1
 #define TTRPC_TYPE_RESPONSE 2
-#define TTRPC_TYPE_DATA     3 /* ttrpc >= 1.2 streams; ignored here */
+#define TTRPC_TYPE_DATA	    3 /* ttrpc >= 1.2 streams; ignored here */
 
 #define TTRPC_FLAG_REMOTE_CLOSED 0x01
-#define TTRPC_FLAG_REMOTE_OPEN   0x02
-#define TTRPC_FLAG_NO_DATA       0x04
+#define TTRPC_FLAG_REMOTE_OPEN	 0x02
+#define TTRPC_FLAG_NO_DATA	 0x04
 
 struct ttrpc_hdr {
 	uint32_t length; /* of the data that follows */

@@ -134,8 +134,9 @@ static int loop_timeout(struct ttrpc_loop *l, int max_wait_ms)
 
 static int loop_fire_timers(struct ttrpc_loop *l)
 {
-	/* Detach the due timers first: one that re-arms itself for 0 ms fires on the next round, not
-	 * in an endless loop here. Cancelling one still on the local list unlinks it from there. */
+	/* Detach the due timers first: one that re-arms itself for 0 ms fires on the next round,
+	 * not in an endless loop here. Cancelling one still on the local list unlinks it from
+	 * there. */
 	struct ttrpc_timer due = {.prev = &due, .next = &due};
 	uint64_t now = ttrpc_now_ns();
 	while (l->timers.next != &l->timers && l->timers.next->deadline_ns <= now) {

@@ -15,7 +15,8 @@ struct ttrpc_loop;
 /* Embed in your own struct and find it back with ttrpc_container_of. */
 struct ttrpc_source {
 	int fd;
-	void (*cb)(struct ttrpc_source *s, uint32_t events); /* EPOLLIN/EPOLLOUT/EPOLLHUP/EPOLLERR */
+	/* events: EPOLLIN/EPOLLOUT/EPOLLHUP/EPOLLERR bits */
+	void (*cb)(struct ttrpc_source *s, uint32_t events);
 };
 
 /* Embed; one-shot. Zero-initialise it (or set cb and leave the rest zero) before the first arm. */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define ACCEPTS_PER_WAKE 64
-#define ACCEPT_RETRY_MS  100
+#define ACCEPT_RETRY_MS	 100
 
 struct method {
 	char *name;
@@ -41,7 +41,7 @@ struct sconn {
 	struct ttrpc_conn *conn;
 	struct sconn *prev, *next;
 	struct ttrpc_call *calls; /* pending on this connection */
-	bool closing;             /* shutdown: close once output is written */
+	bool closing;		  /* shutdown: close once output is written */
 };
 
 struct ttrpc_server {
@@ -69,10 +69,9 @@ static void sconn_send_status(struct sconn *sc, uint32_t stream_id, int code, co
 	sconn_send(sc, stream_id, &resp);
 }
 
-static void sconn_send_statusf(struct sconn *sc, uint32_t stream_id, int code, const char *fmt,
-			       ...) __attribute__((format(printf, 4, 5)));
-static void sconn_send_statusf(struct sconn *sc, uint32_t stream_id, int code, const char *fmt,
-			       ...)
+static void sconn_send_statusf(struct sconn *sc, uint32_t stream_id, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void sconn_send_statusf(struct sconn *sc, uint32_t stream_id, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -91,7 +90,7 @@ static void sconn_send(struct sconn *sc, uint32_t stream_id, const Ttrpc__Respon
 		return;
 	}
 	struct ttrpc_hdr h = {
-		.length = (uint32_t)n, .stream_id = stream_id, .type = TTRPC_TYPE_RESPONSE};
+	    .length = (uint32_t)n, .stream_id = stream_id, .type = TTRPC_TYPE_RESPONSE};
 	uint8_t *p = ttrpc_conn_reserve(sc->conn, &h);
 	if (!p)
 		return; /* connection down or overflowing: it is being closed */
@@ -279,9 +278,9 @@ static void sconn_drained(void *owner)
 }
 
 static const struct ttrpc_conn_ops sconn_ops = {
-	.frame = sconn_frame,
-	.closed = sconn_closed,
-	.drained = sconn_drained,
+    .frame = sconn_frame,
+    .closed = sconn_closed,
+    .drained = sconn_drained,
 };
 
 int ttrpc_server_add_conn(struct ttrpc_server *s, int fd)
@@ -432,7 +431,7 @@ int ttrpc_server_register(struct ttrpc_server *s, const char *service, const cha
 			return -EEXIST;
 	sv->methods = ttrpc_xrealloc(sv->methods, (sv->n_methods + 1) * sizeof(*sv->methods));
 	sv->methods[sv->n_methods++] =
-		(struct method){.name = ttrpc_xstrdup(method), .fn = fn, .ud = ud};
+	    (struct method){.name = ttrpc_xstrdup(method), .fn = fn, .ud = ud};
 	return 0;
 }
 

@@ -51,6 +51,6 @@ bool ttrpc_call_conn_alive(const struct ttrpc_call *c);
 void ttrpc_call_reply(struct ttrpc_call *c, const uint8_t *payload, size_t len);
 /* Response{status{code, msg}}, no payload. */
 void ttrpc_call_reply_error(struct ttrpc_call *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

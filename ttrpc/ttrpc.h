@@ -1,5 +1,5 @@
-/* ttrpc: containerd's lightweight RPC protocol over unix sockets, for one thread and one epoll loop.
- * Bytes in, bytes out, status codes: it knows nothing of containerd's messages. */
+/* ttrpc: containerd's lightweight RPC protocol over unix sockets, for one thread and one epoll
+ * loop. Bytes in, bytes out, status codes: it knows nothing of containerd's messages. */
 #ifndef TTRPC_TTRPC_H
 #define TTRPC_TTRPC_H
 

@@ -110,7 +110,8 @@ static void fuzz_server(const uint8_t *data, size_t size)
 	ttrpc_server_free(s);
 	for (int i = 0; i < n_deferred; i++)
 		if (deferred[i])
-			ttrpc_call_reply_error(deferred[i], TTRPC_UNKNOWN, "orphan"); /* no-op + free */
+			ttrpc_call_reply_error(deferred[i], TTRPC_UNKNOWN,
+					       "orphan"); /* no-op + free */
 	n_deferred = 0;
 	ttrpc_loop_free(l);
 }

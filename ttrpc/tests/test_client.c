@@ -30,7 +30,8 @@ static void reply_cb(void *ud, int code, const char *msg, const uint8_t *payload
 	snprintf(g->payload, sizeof(g->payload), "%.*s", (int)len, (const char *)payload);
 	g->len = len;
 	if (g->call_again)
-		g->again_rc = ttrpc_client_call(g->f->c, "s", "m", NULL, 0, 0, NULL, 0, reply_cb, g);
+		g->again_rc =
+		    ttrpc_client_call(g->f->c, "s", "m", NULL, 0, 0, NULL, 0, reply_cb, g);
 	if (g->free_client) {
 		ttrpc_client_free(g->f->c);
 		g->f->c = NULL;
@@ -83,8 +84,7 @@ static Ttrpc__Request *recv_request(struct fx *f, uint32_t *id)
 	return req;
 }
 
-static void send_response(struct fx *f, uint32_t id, int code, const char *msg,
-			  const char *payload)
+static void send_response(struct fx *f, uint32_t id, int code, const char *msg, const char *payload)
 {
 	Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
 	Ttrpc__Response resp = TTRPC__RESPONSE__INIT;
@@ -291,7 +291,7 @@ static void test_client_gives_deadline_exceeded_when_the_timeout_passes(void **s
 	struct fx *f = *state;
 	struct got g = {.f = f};
 	assert_int_equal(
-		ttrpc_client_call(f->c, "s", "m", NULL, 0, 20000000, NULL, 0, reply_cb, &g), 0);
+	    ttrpc_client_call(f->c, "s", "m", NULL, 0, 20000000, NULL, 0, reply_cb, &g), 0);
 	RUN_UNTIL(f->l, g.calls);
 	assert_int_equal(g.code, TTRPC_DEADLINE_EXCEEDED);
 	/* a late answer is ignored */
@@ -335,9 +335,9 @@ static void test_client_refuses_a_request_over_4mib(void **state)
 	struct fx *f = *state;
 	struct got g = {0};
 	uint8_t *big = calloc(1, TTRPC_MAX_DATA);
-	assert_int_equal(ttrpc_client_call(f->c, "s", "m", big, TTRPC_MAX_DATA, 0, NULL, 0,
-					   reply_cb, &g),
-			 -EMSGSIZE);
+	assert_int_equal(
+	    ttrpc_client_call(f->c, "s", "m", big, TTRPC_MAX_DATA, 0, NULL, 0, reply_cb, &g),
+	    -EMSGSIZE);
 	free(big);
 }
 
@@ -356,22 +356,22 @@ static void test_client_reports_a_malformed_response_as_internal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_client_uses_odd_increasing_stream_ids_from_1),
-		T(test_client_matches_out_of_order_responses),
-		T(test_client_treats_a_zero_length_response_as_ok_and_empty),
-		T(test_client_reports_the_error_status),
-		T(test_client_sends_metadata_and_timeout),
-		T(test_client_fails_pending_calls_when_the_connection_closes),
-		T(test_client_calls_on_close_when_the_peer_closes_mid_frame),
-		T(test_client_refuses_calls_once_closed),
-		T(test_client_free_fails_pending_calls_without_on_close),
-		T(test_client_may_be_freed_from_inside_a_reply_callback),
-		T(test_client_may_be_freed_from_inside_a_closed_callback),
-		T(test_client_gives_deadline_exceeded_when_the_timeout_passes),
-		T(test_client_ignores_responses_for_unknown_streams),
-		T(test_client_fails_a_call_whose_response_is_oversize_and_stays_usable),
-		T(test_client_refuses_a_request_over_4mib),
-		T(test_client_reports_a_malformed_response_as_internal),
+	    T(test_client_uses_odd_increasing_stream_ids_from_1),
+	    T(test_client_matches_out_of_order_responses),
+	    T(test_client_treats_a_zero_length_response_as_ok_and_empty),
+	    T(test_client_reports_the_error_status),
+	    T(test_client_sends_metadata_and_timeout),
+	    T(test_client_fails_pending_calls_when_the_connection_closes),
+	    T(test_client_calls_on_close_when_the_peer_closes_mid_frame),
+	    T(test_client_refuses_calls_once_closed),
+	    T(test_client_free_fails_pending_calls_without_on_close),
+	    T(test_client_may_be_freed_from_inside_a_reply_callback),
+	    T(test_client_may_be_freed_from_inside_a_closed_callback),
+	    T(test_client_gives_deadline_exceeded_when_the_timeout_passes),
+	    T(test_client_ignores_responses_for_unknown_streams),
+	    T(test_client_fails_a_call_whose_response_is_oversize_and_stays_usable),
+	    T(test_client_refuses_a_request_over_4mib),
+	    T(test_client_reports_a_malformed_response_as_internal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

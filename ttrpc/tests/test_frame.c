@@ -24,7 +24,9 @@ static void test_hdr_encode_is_big_endian_as_the_connect_trace(void **state)
 static void test_hdr_decode_round_trips_every_field(void **state)
 {
 	uint8_t b[TTRPC_HDR_LEN];
-	struct ttrpc_hdr h = {.length = 0x01020304, .stream_id = 0xfffffffd, .type = 0x7f,
+	struct ttrpc_hdr h = {.length = 0x01020304,
+			      .stream_id = 0xfffffffd,
+			      .type = 0x7f,
 			      .flags = TTRPC_FLAG_REMOTE_CLOSED | TTRPC_FLAG_NO_DATA};
 	struct ttrpc_hdr d;
 	ttrpc_hdr_encode(b, &h);
@@ -128,7 +130,9 @@ static void test_already_exists_error_payload_is_byte_identical_to_the_trace(voi
 {
 	uint8_t b[64];
 	size_t n = pack_status(TTRPC_ALREADY_EXISTS, "id e2: already exists", b);
-	assert_hex(b, n, "0a1908061215" "69642065323a20616c726561647920657869737473");
+	assert_hex(b, n,
+		   "0a1908061215"
+		   "69642065323a20616c726561647920657869737473");
 }
 
 static void test_empty_ok_response_packs_to_zero_bytes(void **state)
@@ -147,19 +151,19 @@ static void test_code_names_follow_grpc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hdr_encode_is_big_endian_as_the_connect_trace),
-		cmocka_unit_test(test_hdr_decode_round_trips_every_field),
-		cmocka_unit_test(test_frame_decode_needs_a_whole_header),
-		cmocka_unit_test(test_frame_decode_needs_the_whole_data),
-		cmocka_unit_test(test_frame_decode_returns_only_the_first_frame),
-		cmocka_unit_test(test_frame_decode_rejects_length_over_4mib),
-		cmocka_unit_test(test_frame_decode_accepts_exactly_4mib),
-		cmocka_unit_test(test_connect_request_envelope_matches_the_trace),
-		cmocka_unit_test(test_shutdown_request_timeout_encodes_as_the_trace),
-		cmocka_unit_test(test_not_found_error_payload_is_byte_identical_to_the_trace),
-		cmocka_unit_test(test_already_exists_error_payload_is_byte_identical_to_the_trace),
-		cmocka_unit_test(test_empty_ok_response_packs_to_zero_bytes),
-		cmocka_unit_test(test_code_names_follow_grpc),
+	    cmocka_unit_test(test_hdr_encode_is_big_endian_as_the_connect_trace),
+	    cmocka_unit_test(test_hdr_decode_round_trips_every_field),
+	    cmocka_unit_test(test_frame_decode_needs_a_whole_header),
+	    cmocka_unit_test(test_frame_decode_needs_the_whole_data),
+	    cmocka_unit_test(test_frame_decode_returns_only_the_first_frame),
+	    cmocka_unit_test(test_frame_decode_rejects_length_over_4mib),
+	    cmocka_unit_test(test_frame_decode_accepts_exactly_4mib),
+	    cmocka_unit_test(test_connect_request_envelope_matches_the_trace),
+	    cmocka_unit_test(test_shutdown_request_timeout_encodes_as_the_trace),
+	    cmocka_unit_test(test_not_found_error_payload_is_byte_identical_to_the_trace),
+	    cmocka_unit_test(test_already_exists_error_payload_is_byte_identical_to_the_trace),
+	    cmocka_unit_test(test_empty_ok_response_packs_to_zero_bytes),
+	    cmocka_unit_test(test_code_names_follow_grpc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

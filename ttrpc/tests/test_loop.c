@@ -166,7 +166,8 @@ static void pipe_cb(struct ttrpc_source *s, uint32_t events)
 		ttrpc_loop_del(p->l, s);
 }
 
-static void test_loop_del_from_a_callback_drops_the_pending_event_of_the_deleted_source(void **state)
+static void
+test_loop_del_from_a_callback_drops_the_pending_event_of_the_deleted_source(void **state)
 {
 	struct ttrpc_loop *l = new_loop();
 	int a[2], b[2];
@@ -254,17 +255,18 @@ static void test_loop_run_returns_after_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_timers_fire_in_deadline_order),
-		cmocka_unit_test(test_timers_due_together_fire_in_arming_order),
-		cmocka_unit_test(test_rearming_a_timer_moves_it),
-		cmocka_unit_test(test_cancelled_timer_does_not_fire),
-		cmocka_unit_test(test_timer_cancelled_by_an_earlier_due_timer_does_not_fire),
-		cmocka_unit_test(test_timer_rearmed_from_its_callback_fires_on_the_next_round),
-		cmocka_unit_test(test_run_once_waits_no_longer_than_asked),
-		cmocka_unit_test(test_loop_del_from_a_callback_drops_the_pending_event_of_the_deleted_source),
-		cmocka_unit_test(test_loop_del_of_itself_from_its_callback_stops_its_events),
-		cmocka_unit_test(test_loop_mod_changes_the_events_asked_for),
-		cmocka_unit_test(test_loop_run_returns_after_stop),
+	    cmocka_unit_test(test_timers_fire_in_deadline_order),
+	    cmocka_unit_test(test_timers_due_together_fire_in_arming_order),
+	    cmocka_unit_test(test_rearming_a_timer_moves_it),
+	    cmocka_unit_test(test_cancelled_timer_does_not_fire),
+	    cmocka_unit_test(test_timer_cancelled_by_an_earlier_due_timer_does_not_fire),
+	    cmocka_unit_test(test_timer_rearmed_from_its_callback_fires_on_the_next_round),
+	    cmocka_unit_test(test_run_once_waits_no_longer_than_asked),
+	    cmocka_unit_test(
+		test_loop_del_from_a_callback_drops_the_pending_event_of_the_deleted_source),
+	    cmocka_unit_test(test_loop_del_of_itself_from_its_callback_stops_its_events),
+	    cmocka_unit_test(test_loop_mod_changes_the_events_asked_for),
+	    cmocka_unit_test(test_loop_run_returns_after_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

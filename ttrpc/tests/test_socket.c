@@ -113,7 +113,7 @@ static void test_client_and_server_talk_over_a_unix_socket(void **state)
 	struct got w = {0}, e = {0}, r = {0};
 	assert_int_equal(ttrpc_client_call(c, SVC, "Wait", NULL, 0, 0, NULL, 0, cb, &w), 0);
 	assert_int_equal(
-		ttrpc_client_call(c, SVC, "Echo", (const uint8_t *)"hi", 2, 0, NULL, 0, cb, &e), 0);
+	    ttrpc_client_call(c, SVC, "Echo", (const uint8_t *)"hi", 2, 0, NULL, 0, cb, &e), 0);
 	RUN_UNTIL(l, e.calls == 1);
 	assert_string_equal(e.payload, "hi");
 	assert_int_equal(w.calls, 0);
@@ -141,7 +141,7 @@ static void test_client_dial_accepts_a_bare_path(void **state)
 	assert_int_equal(ttrpc_client_dial(l, f->path, &c), 0);
 	struct got e = {0};
 	assert_int_equal(
-		ttrpc_client_call(c, SVC, "Echo", (const uint8_t *)"p", 1, 0, NULL, 0, cb, &e), 0);
+	    ttrpc_client_call(c, SVC, "Echo", (const uint8_t *)"p", 1, 0, NULL, 0, cb, &e), 0);
 	RUN_UNTIL(l, e.calls == 1);
 	assert_string_equal(e.payload, "p");
 	ttrpc_client_free(c);
@@ -204,9 +204,8 @@ static void test_call_sync_returns_the_response(void **state)
 	assert_memory_equal(resp, "sync", 4);
 	free(msg);
 	free(resp);
-	assert_int_equal(ttrpc_call_sync(f->addr, SVC, "Nope", NULL, 0, 2000, &code, &msg, &resp,
-					 &len),
-			 0);
+	assert_int_equal(
+	    ttrpc_call_sync(f->addr, SVC, "Nope", NULL, 0, 2000, &code, &msg, &resp, &len), 0);
 	assert_int_equal(code, TTRPC_UNIMPLEMENTED);
 	assert_string_equal(msg, "method Nope");
 	assert_null(resp);
@@ -223,9 +222,8 @@ static void test_call_sync_gives_deadline_exceeded_when_no_answer_comes(void **s
 	uint8_t *resp = NULL;
 	size_t len = 0;
 	uint64_t t0 = ttrpc_now_ns();
-	assert_int_equal(ttrpc_call_sync(f->addr, SVC, "Wait", NULL, 0, 100, &code, &msg, &resp,
-					 &len),
-			 0);
+	assert_int_equal(
+	    ttrpc_call_sync(f->addr, SVC, "Wait", NULL, 0, 100, &code, &msg, &resp, &len), 0);
 	assert_int_equal(code, TTRPC_DEADLINE_EXCEEDED);
 	assert_true((ttrpc_now_ns() - t0) / 1000000 < 2000);
 	free(msg);
@@ -242,9 +240,9 @@ static void test_call_sync_fails_when_nobody_listens(void **state)
 	size_t len;
 	close(f->lfd);
 	f->lfd = -1;
-	assert_int_equal(ttrpc_call_sync(f->addr, SVC, "Echo", NULL, 0, 100, &code, &msg, &resp,
-					 &len),
-			 -ECONNREFUSED);
+	assert_int_equal(
+	    ttrpc_call_sync(f->addr, SVC, "Echo", NULL, 0, 100, &code, &msg, &resp, &len),
+	    -ECONNREFUSED);
 }
 
 /* Child: connect as another user, send a request; exit 0 if the server closes without answering. */
@@ -304,13 +302,13 @@ static void test_server_closes_connections_from_another_user(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_client_and_server_talk_over_a_unix_socket),
-		T(test_client_dial_accepts_a_bare_path),
-		T(test_client_dial_fails_for_a_missing_socket),
-		T(test_call_sync_returns_the_response),
-		T(test_call_sync_gives_deadline_exceeded_when_no_answer_comes),
-		T(test_call_sync_fails_when_nobody_listens),
-		T(test_server_closes_connections_from_another_user),
+	    T(test_client_and_server_talk_over_a_unix_socket),
+	    T(test_client_dial_accepts_a_bare_path),
+	    T(test_client_dial_fails_for_a_missing_socket),
+	    T(test_call_sync_returns_the_response),
+	    T(test_call_sync_gives_deadline_exceeded_when_no_answer_comes),
+	    T(test_call_sync_fails_when_nobody_listens),
+	    T(test_server_closes_connections_from_another_user),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
