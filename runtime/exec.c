@@ -61,8 +61,7 @@ static int exec_setup(const struct exec_child_args *a, int init_pidfd, struct wr
 	if (a->ns_flags && setns(init_pidfd, (int)a->ns_flags) < 0)
 		return wren_err_errno(err, errno, "join the container's namespaces");
 	close(init_pidfd);
-	if (p->has_umask)
-		umask(p->umask);
+	umask(p->has_umask ? p->umask : 022);
 	if (rt_proc_chdir(p, false, err) < 0)
 		return -1;
 	if (rt_proc_rlimits(p, err) < 0)

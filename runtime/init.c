@@ -48,9 +48,7 @@ bool rt_seccomp_early(const struct rt_spec *spec, const struct rt_process *p)
 {
 	if (!spec->has_seccomp || p->no_new_privileges)
 		return false;
-	if (p->has_caps)
-		return !(p->caps.effective & (1ULL << CAP_SYS_ADMIN));
-	return p->uid != 0;
+	return !(p->has_caps && (p->caps.effective & (1ULL << CAP_SYS_ADMIN)));
 }
 
 static int run_hooks(const struct rt_spec *spec, enum rt_hook_kind kind, const char *name,

@@ -133,27 +133,25 @@ int rt_proc_rlimits(const struct rt_process *p, struct wren_err **err)
 
 int rt_proc_set_user(const struct rt_process *p, struct wren_err **err)
 {
+	/* no capabilities object means none at all, as runc does: never the daemon's full set */
+	static const struct rt_caps none;
+	const struct rt_caps *caps = p->has_caps ? &p->caps : &none;
+
 	if (setgroups(p->n_additional_gids, p->additional_gids) < 0 &&
 	    !(errno == EPERM && p->n_additional_gids == 0)) /* setgroups "deny" in a user ns */
 		return wren_err_errno(err, errno, "setgroups");
 	if (setresgid(p->gid, p->gid, p->gid) < 0)
 		return wren_err_errno(err, errno, "setresgid %u", (unsigned)p->gid);
-	if (p->has_caps) {
-		/* needs CAP_SETPCAP, which the uid change below may take away */
-		if (rt_caps_drop_bounding(&p->caps, err) < 0)
-			return -1;
-		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-			return wren_err_errno(err, errno, "prctl(PR_SET_KEEPCAPS)");
-	}
+	/* needs CAP_SETPCAP, which the uid change below may take away */
+	if (rt_caps_drop_bounding(caps, err) < 0)
+		return -1;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return wren_err_errno(err, errno, "prctl(PR_SET_KEEPCAPS)");
 	if (setresuid(p->uid, p->uid, p->uid) < 0)
 		return wren_err_errno(err, errno, "setresuid %u", (unsigned)p->uid);
-	if (p->has_caps) {
-		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-			return wren_err_errno(err, errno, "prctl(PR_SET_KEEPCAPS)");
-		if (rt_caps_apply(&p->caps, err) < 0)
-			return -1;
-	}
-	return 0;
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return wren_err_errno(err, errno, "prctl(PR_SET_KEEPCAPS)");
+	return rt_caps_apply(caps, err);
 }
 
 int rt_proc_no_new_privs(const struct rt_process *p, struct wren_err **err)

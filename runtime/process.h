@@ -23,7 +23,7 @@ int rt_proc_set_hostname(const struct rt_spec *spec, struct wren_err **err);
 int rt_proc_sysctls(const struct rt_spec *spec, struct wren_err **err);
 int rt_proc_rlimits(const struct rt_process *p, struct wren_err **err);
 /* setgroups, setresgid, bounding set (while CAP_SETPCAP is there), setresuid keeping caps, then
- * the capability sets. */
+ * the capability sets (all empty when the process has no capabilities object, as runc does). */
 int rt_proc_set_user(const struct rt_process *p, struct wren_err **err);
 int rt_proc_no_new_privs(const struct rt_process *p, struct wren_err **err);
 /* chdir(cwd) and check that the result is inside the root (runc CVE-2024-21626). create: mkdir it

@@ -841,6 +841,34 @@ static void test_rootfs_mount_overlay_compacts_long_lowerdirs(void **state)
 	assert_false(bundle_has_mounts(b));
 }
 
+static void test_exec_into_a_user_namespace(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("execuserns");
+	char *args[] = { "sh", "-c", "id -u; tr -s ' ' < /proc/self/uid_map; grep CapEff /proc/self/status", NULL };
+	char *env[] = { "PATH=/bin", NULL };
+	struct rt_process p = { .args = args, .n_args = 3, .env = env, .n_env = 1, .cwd = "/" };
+	char *out = NULL;
+
+	b->user_ns = true;
+	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), 0);
+	assert_int_equal(rt_container_start(run.c, &err), 0);
+	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	int st = exec_run(run.c, &p, &out, &err);
+	if (st < 0)
+		fail_msg("exec: %s", err->msg);
+	assert_int_equal(st, 0);
+	/* no capabilities object: no capabilities */
+	assert_string_equal(out, "0\n 0 100000 65536\nCapEff:\t0000000000000000\n");
+	free(out);
+	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
+	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
+	finish(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -875,6 +903,7 @@ int main(void)
 		T(test_cgroup_namespace_roots_at_the_container),
 		T(test_terminal_gets_a_controlling_tty_and_console),
 		T(test_rootfs_mount_overlay_compacts_long_lowerdirs),
+		T(test_exec_into_a_user_namespace),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
