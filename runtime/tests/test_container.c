@@ -105,6 +105,10 @@ static int create(struct bundle *b, const char *id, struct run *run, struct wren
 	}
 	return 0;
 fail:
+	if (run->cg_path)
+		assert_false(bundle_cgroup_exists(run->cg_path));
+	free(run->cg_path);
+	run->cg_path = NULL;
 	close(run->out[0]);
 	close(run->out[1]);
 	return -1;
