@@ -214,6 +214,64 @@ static void test_create_writes_memory_and_pids_limits(void **state)
 	assert_false(exists_anywhere(path));
 }
 
+static void test_cpu_and_swap_limits_use_each_versions_files(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/cpu", test_root);
+	struct rt_resources res = { .has_cpu_shares = true, .cpu_shares = 1024,
+				    .has_cpu_quota = true, .cpu_quota = 50000,
+				    .has_cpu_period = true, .cpu_period = 100000,
+				    .has_memory_limit = true, .memory_limit = 64 << 20,
+				    .has_memory_swap = true, .memory_swap = 128 << 20 };
+	struct rt_cgroup *cg = create_ok(path, &res);
+	_cleanup_free_ char *mem_dir = ctrl_dir("memory", path);
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2) {
+		_cleanup_free_ char *w = read_ctl("cpu", path, "cpu.weight");
+		_cleanup_free_ char *max = read_ctl("cpu", path, "cpu.max");
+
+		assert_string_equal(w, "39");
+		assert_string_equal(max, "50000 100000");
+		if (rt_cgfs_exists(mem_dir, "memory.swap.max")) {
+			_cleanup_free_ char *sw = read_ctl("memory", path, "memory.swap.max");
+			assert_string_equal(sw, "67108864"); /* memory+swap minus memory */
+		}
+	} else {
+		_cleanup_free_ char *sh = read_ctl("cpu", path, "cpu.shares");
+		_cleanup_free_ char *q = read_ctl("cpu", path, "cpu.cfs_quota_us");
+		_cleanup_free_ char *pe = read_ctl("cpu", path, "cpu.cfs_period_us");
+
+		assert_string_equal(sh, "1024");
+		assert_string_equal(q, "50000");
+		assert_string_equal(pe, "100000");
+		if (rt_cgfs_exists(mem_dir, "memory.memsw.limit_in_bytes")) {
+			_cleanup_free_ char *sw = read_ctl("memory", path, "memory.memsw.limit_in_bytes");
+			assert_string_equal(sw, "134217728");
+		}
+	}
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
+static void test_kill_with_another_signal_reaches_every_process(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/term", test_root);
+	struct rt_cgroup *cg = create_ok(path, NULL);
+	struct wren_err *err = NULL;
+	pid_t a = sleeper(), b = sleeper();
+	int st;
+
+	assert_int_equal(rt_cgroup_attach(cg, a, NULL), 0);
+	assert_int_equal(rt_cgroup_attach(cg, b, NULL), 0);
+	if (rt_cgroup_kill(cg, SIGTERM, &err) < 0)
+		fail_msg("kill: %s", err->msg);
+	assert_int_equal(waitpid(a, &st, 0), a);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	assert_int_equal(waitpid(b, &st, 0), b);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
 static void test_device_rules_deny_all_then_allow(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/devices", test_root);
@@ -382,6 +440,8 @@ int main(void)
 		cmocka_unit_test(test_systemd_path_is_not_supported_yet),
 		cmocka_unit_test(test_paths_that_climb_or_name_the_root_are_refused),
 		cmocka_unit_test(test_create_writes_memory_and_pids_limits),
+		cmocka_unit_test(test_cpu_and_swap_limits_use_each_versions_files),
+		cmocka_unit_test(test_kill_with_another_signal_reaches_every_process),
 		cmocka_unit_test(test_device_rules_deny_all_then_allow),
 		cmocka_unit_test(test_failed_create_leaves_nothing),
 		cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
