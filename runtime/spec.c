@@ -4,6 +4,7 @@
  * ignored, as the OCI spec asks of runtimes. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <seccomp.h>
@@ -109,6 +110,18 @@ static int get_bool(const cJSON *o, const char *key, const char *base, bool *out
 /* JSON numbers arrive as doubles: values past 2^53 lose precision, and the "unlimited" values Go
  * writes (INT64_MAX, UINT64_MAX) round up past the range. Clamp those back to the maximum rather
  * than reject them; reject fractions and values below the minimum. */
+static int range_err(struct wren_err **err, const char *base, const char *key, int64_t min,
+		     int64_t max)
+{
+	_cleanup_free_ char *m = NULL;
+
+	if (max == INT64_MAX)
+		m = xasprintf("must be at least %" PRId64, min);
+	else
+		m = xasprintf("must be between %" PRId64 " and %" PRId64, min, max);
+	return field_err(err, base, key, m);
+}
+
 static int get_i64(const cJSON *o, const char *key, const char *base, int64_t min, int64_t max,
 		   int64_t *out, bool *has, struct wren_err **err)
 {
@@ -124,16 +137,14 @@ static int get_i64(const cJSON *o, const char *key, const char *base, int64_t mi
 	d = v->valuedouble;
 	if (!isfinite(d) || d != trunc(d))
 		return field_err(err, base, key, "must be an integer");
-	if (d >= 9223372036854775808.0)
+	if (d >= 9223372036854775808.0 && max == INT64_MAX)
 		*out = INT64_MAX;
-	else if (d < -9223372036854775808.0)
-		return field_err(err, base, key, "out of range");
+	else if (d >= 9223372036854775808.0 || d < -9223372036854775808.0)
+		return range_err(err, base, key, min, max);
 	else
 		*out = (int64_t)d;
-	if (*out < min || (*out > max && d < 9223372036854775808.0))
-		return field_err(err, base, key, "out of range");
-	if (*out > max)
-		*out = max;
+	if (*out < min || *out > max)
+		return range_err(err, base, key, min, max);
 	if (has)
 		*has = true;
 	return 0;
@@ -463,6 +474,17 @@ static int parse_json(const char *json, size_t len, const char *what, cJSON **ou
 	if (*out == NULL)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "%s: invalid JSON near byte %zu",
 				     what, end && end >= json ? (size_t)(end - json) : (size_t)0);
+	/* One document and nothing after it, as Go's json.Unmarshal insists. */
+	for (size_t i = end && end >= json ? (size_t)(end - json) : len; i < len; i++) {
+		if (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r' ||
+		    json[i] == '\0')
+			continue;
+		cJSON_Delete(*out);
+		*out = NULL;
+		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+				     "%s: invalid JSON near byte %zu: data after the document", what,
+				     i);
+	}
 	if (!cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
 		*out = NULL;

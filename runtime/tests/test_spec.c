@@ -283,6 +283,21 @@ static void test_malformed_json_names_the_byte(void **state)
 	wren_err_free(err);
 }
 
+static void test_data_after_the_document_is_refused(void **state)
+{
+	parse_fails("{" MINIMAL_ROOT "} {}",
+		    "config.json: invalid JSON near byte 28: data after the document");
+}
+
+static void test_out_of_range_values_name_the_bounds(void **state)
+{
+	parse_fails("{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"oomScoreAdj\":1e19}," MINIMAL_ROOT
+		    "}",
+		    "config.json: process.oomScoreAdj: must be between -1000 and 1000");
+	parse_fails("{" MINIMAL_ROOT ",\"hooks\":{\"prestart\":[{\"path\":\"/x\",\"timeout\":0}]}}",
+		    "config.json: hooks.prestart[0].timeout: must be between 1 and 2147483647");
+}
+
 static void test_non_object_document_is_refused(void **state)
 {
 	parse_fails("[1,2]", "config.json: must be a JSON object");
@@ -498,6 +513,8 @@ int main(void)
 		cmocka_unit_test(test_spec_without_process_parses),
 		cmocka_unit_test(test_malformed_json_names_the_byte),
 		cmocka_unit_test(test_non_object_document_is_refused),
+		cmocka_unit_test(test_data_after_the_document_is_refused),
+		cmocka_unit_test(test_out_of_range_values_name_the_bounds),
 		cmocka_unit_test(test_missing_args_are_refused),
 		cmocka_unit_test(test_relative_cwd_is_refused),
 		cmocka_unit_test(test_wrong_types_name_the_field),
