@@ -873,6 +873,34 @@ static void test_exec_into_a_user_namespace(void **state)
 	finish(&run);
 }
 
+static void test_spec_devices_are_created(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("devices");
+
+	b->linux_extra = "\"devices\":[{\"path\":\"/dev/sub/mynull\",\"type\":\"c\",\"major\":1,"
+			 "\"minor\":3,\"fileMode\":384,\"uid\":1000,\"gid\":5}]";
+	bundle_config(b, "[\"stat\",\"-c\",\"%a %u %g %t:%T\",\"/dev/sub/mynull\"]", NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "600 1000 5 1:3\n");
+	finish(&run);
+}
+
+static void test_rootfs_propagation_rshared(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("rshared");
+
+	b->linux_extra = "\"rootfsPropagation\":\"rshared\"";
+	bundle_config(b, "[\"sh\",\"-c\",\"grep ' / rw,' /proc/self/mountinfo | grep -c shared:\"]",
+		      NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "1\n");
+	finish(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -908,6 +936,8 @@ int main(void)
 		T(test_terminal_gets_a_controlling_tty_and_console),
 		T(test_rootfs_mount_overlay_compacts_long_lowerdirs),
 		T(test_exec_into_a_user_namespace),
+		T(test_spec_devices_are_created),
+		T(test_rootfs_propagation_rshared),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
