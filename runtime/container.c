@@ -158,9 +158,10 @@ int rt_container_create(const struct rt_create_opts *o, struct rt_container **ou
 	c->log_ud = o->log_ud;
 	c->cg_path = rt_cgroup_path_for(spec, o->id);
 	if (rt_cgroup_create(c->cg_path, &spec->resources, &c->cg, err) < 0) {
+		wren_err_wrap(err, "create cgroup %s", c->cg_path);
 		c->destroyed = true;
 		rt_container_free(c);
-		return wren_err_wrap(err, "create cgroup %s", c->cg_path ? c->cg_path : "");
+		return -1;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		wren_err_errno(err, errno, "socketpair");

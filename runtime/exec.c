@@ -51,12 +51,11 @@ static int exec_setup(const struct exec_child_args *a, int init_pidfd, struct wr
 {
 	const struct rt_process *p = a->p;
 
-	if (p->terminal) {
-		if (setsid() < 0)
-			return wren_err_errno(err, errno, "setsid");
-		if (isatty(0) && ioctl(0, TIOCSCTTY, 0) < 0)
-			return wren_err_errno(err, errno, "set the controlling terminal");
-	}
+	/* its own session: out of the daemon's process group and its signals */
+	if (setsid() < 0)
+		return wren_err_errno(err, errno, "setsid");
+	if (p->terminal && isatty(0) && ioctl(0, TIOCSCTTY, 0) < 0)
+		return wren_err_errno(err, errno, "set the controlling terminal");
 	/* one call: the kernel joins the user namespace first and checks the rest against it */
 	if (a->ns_flags && setns(init_pidfd, (int)a->ns_flags) < 0)
 		return wren_err_errno(err, errno, "join the container's namespaces");
@@ -139,6 +138,15 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 		.init_pidfd = init_pidfd,
 		.ns_flags = rt_ns_differing(rt_container_pid(c)),
 	};
+	/* the container always has its own mount namespace: not seeing it means the init is gone,
+	 * and an exec must never fall back to the daemon's namespaces */
+	const struct rt_namespace *mnt = rt_spec_namespace(a.spec, RT_NS_MOUNT);
+	if (!(a.ns_flags & CLONE_NEWNS) && (mnt == NULL || mnt->path == NULL || !mnt->path[0])) {
+		close(sv[0]);
+		close(sv[1]);
+		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
+				     "exec: the container's namespaces are gone");
+	}
 	if (rt_ns_enter_pid_for_children(init_pidfd, &saved, err) < 0) {
 		close(sv[0]);
 		close(sv[1]);
