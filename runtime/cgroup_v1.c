@@ -13,6 +13,9 @@
 #include "runtime/cgroup_fs.h"
 #include "runtime/util.h"
 
+/* Stands for the hybrid host's v2 mount among the v1 hierarchies; not a controller name. */
+#define UNIFIED "@unified"
+
 /* The controllers wren puts a container in; name=systemd too, as runc does, so that tools that
  * read /proc/<pid>/cgroup see the container's own path there. */
 static const char *const known_ctrls[] = {
@@ -60,7 +63,7 @@ static void unescape(char *s)
 }
 
 /* One mountinfo line of fstype "cgroup": its mount point and the known controllers of its
- * super options, or false for anything else. */
+ * super options (or UNIFIED for "cgroup2"), or false for anything else. */
 static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 {
 	char *f[5], *sep, *fstype, *super, *save = NULL;
@@ -75,12 +78,23 @@ static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 	fstype = strtok_r(sep + 3, " ", &save);
 	strtok_r(NULL, " ", &save); /* source */
 	super = strtok_r(NULL, " \n", &save);
-	if (fstype == NULL || super == NULL || strcmp(fstype, "cgroup") != 0)
+	if (fstype == NULL || super == NULL)
+		return false;
+	if (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0)
 		return false;
 	save = NULL;
 	for (int i = 0; i < 5; i++)
 		if ((f[i] = strtok_r(i ? NULL : line, " ", &save)) == NULL)
 			return false;
+	/* The v2 mount of a hybrid host (/sys/fs/cgroup/unified): runc puts containers there too,
+	 * so that /proc/<pid>/cgroup's "0::" line names the container. No limits are written in
+	 * it (hybrid controllers live on v1). */
+	if (strcmp(fstype, "cgroup2") == 0) {
+		*mnt = xstrdup(f[4]);
+		unescape(*mnt);
+		*ctrls = xstrdup(UNIFIED);
+		return true;
+	}
 	out = xzalloc(strlen(super) + 1);
 	for (char *s = super; *s;) {
 		char *e = strchrnul(s, ',');

@@ -112,7 +112,7 @@ static size_t cgroup_mounts(char mounts[][256], size_t max)
 		if (sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1)
 			continue;
 		if (rt_cgroup_host_mode() == RT_CGROUP_V2 ? strcmp(mnt, "/sys/fs/cgroup") == 0
-							  : strcmp(fstype, "cgroup") == 0)
+							  : strncmp(fstype, "cgroup", 6) == 0)
 			snprintf(mounts[n++], 256, "%s", mnt);
 	}
 	fclose(f);
@@ -270,6 +270,32 @@ static void test_kill_with_another_signal_reaches_every_process(void **state)
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
 	rt_cgroup_free(cg);
+}
+
+/* On a hybrid host the container is in the v2 mount too, as with runc. */
+static void test_attach_joins_every_hierarchy(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/joined", test_root);
+	struct rt_cgroup *cg = create_ok(path, NULL);
+	char mounts[32][256];
+	size_t n = cgroup_mounts(mounts, 32);
+	pid_t a = sleeper();
+	int st;
+
+	assert_int_equal(rt_cgroup_attach(cg, a, NULL), 0);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *d = xasprintf("%s%s", mounts[i], path);
+		_cleanup_free_ char *procs = NULL;
+		char want[16];
+
+		if (rt_cgfs_read(d, "cgroup.procs", &procs) < 0)
+			fail_msg("read %s/cgroup.procs: %s", d, strerror(errno));
+		snprintf(want, sizeof(want), "%d", (int)a);
+		assert_string_equal(procs, want);
+	}
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+	assert_int_equal(waitpid(a, &st, 0), a);
 }
 
 static void test_device_rules_deny_all_then_allow(void **state)
@@ -442,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_create_writes_memory_and_pids_limits),
 		cmocka_unit_test(test_cpu_and_swap_limits_use_each_versions_files),
 		cmocka_unit_test(test_kill_with_another_signal_reaches_every_process),
+		cmocka_unit_test(test_attach_joins_every_hierarchy),
 		cmocka_unit_test(test_device_rules_deny_all_then_allow),
 		cmocka_unit_test(test_failed_create_leaves_nothing),
 		cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
