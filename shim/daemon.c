@@ -146,8 +146,9 @@ int shim_daemon_run(const struct shim_flags *f)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	if (ttrpc_loop_new(&s.loop) < 0) {
-		log_error("create loop: %s", strerror(errno));
+	int lr = ttrpc_loop_new(&s.loop);
+	if (lr < 0) {
+		log_error("create loop: %s", strerror(-lr));
 		return 1;
 	}
 	s.signals.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -161,8 +162,9 @@ int shim_daemon_run(const struct shim_flags *f)
 		log_error("%s", err->msg);
 		return 1;
 	}
-	if (ttrpc_server_new(s.loop, lfd, &s.server) < 0) {
-		log_error("serve: %s", strerror(errno));
+	int r = ttrpc_server_new(s.loop, lfd, &s.server);
+	if (r < 0) {
+		log_error("serve: %s", strerror(-r));
 		return 1;
 	}
 	s.events = shim_publisher_new(s.loop, ttrpc_address ? ttrpc_address : "", f->namespace);

@@ -132,9 +132,12 @@ static pid_t spawn_daemon(const struct shim_flags *f, int lfd, struct wren_err *
 
 		setpgid(0, 0);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-		    dup2(devnull, 2) < 0 || dup2(lfd, 3) < 0)
+		    dup2(devnull, 2) < 0)
 			_exit(127);
-		/* dup2 clears CLOEXEC on fd 3; everything else we hold is CLOEXEC. */
+		/* dup2 clears CLOEXEC on fd 3, but is a no-op when the listener already is fd 3;
+		 * everything else we hold is CLOEXEC. */
+		if (lfd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(lfd, 3) < 0)
+			_exit(127);
 		execv("/proc/self/exe", (char *const *)argv);
 		_exit(127);
 	}
