@@ -244,17 +244,20 @@ int rt_container_on_sync(struct rt_container *c, struct wren_err **err)
 			return child_failed(c);
 		}
 		if (r == 0) {
-			close_sync(c);
 			if (c->phase == PH_STARTING) {
-				/* the CLOEXEC socket closed: execve happened */
+				/* the CLOEXEC socket closed: execve happened. The fd is closed after
+				 * the hooks, so that its number is not reused while the caller may
+				 * still have it in its epoll set. */
 				c->phase = PH_STARTED;
-				if (run_parent_hooks(c, "running", RT_HOOK_POSTSTART, "poststart", err) <
-				    0) {
+				r = run_parent_hooks(c, "running", RT_HOOK_POSTSTART, "poststart", err);
+				close_sync(c);
+				if (r < 0) {
 					rt_sys_pidfd_send_signal(c->pidfd, SIGKILL);
 					return -1;
 				}
 				return RT_SYNC_STARTED;
 			}
+			close_sync(c);
 			wren_err_code(err, WREN_E_UNKNOWN, "container init exited before it was %s",
 				      c->phase == PH_SETUP ? "ready" : "started");
 			return child_failed(c);

@@ -901,6 +901,25 @@ static void test_rootfs_propagation_rshared(void **state)
 	finish(&run);
 }
 
+static void test_exec_after_the_init_exited_fails(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("execdead");
+	char *args[] = { "true", NULL };
+	char *env[] = { "PATH=/bin", NULL };
+	struct rt_process p = { .args = args, .n_args = 1, .env = env, .n_env = 1, .cwd = "/" };
+	char *out = NULL;
+
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_int_equal(exec_run(run.c, &p, &out, &err), -1);
+	assert_non_null(err);
+	wren_err_free(err);
+	finish(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -938,6 +957,7 @@ int main(void)
 		T(test_exec_into_a_user_namespace),
 		T(test_spec_devices_are_created),
 		T(test_rootfs_propagation_rshared),
+		T(test_exec_after_the_init_exited_fails),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
