@@ -164,11 +164,10 @@ static int client_start(struct ttrpc_loop *l, int fd, bool connecting, struct tt
 
 int ttrpc_client_new(struct ttrpc_loop *l, int fd, struct ttrpc_client **out)
 {
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)) {
-		int r = -errno;
+	int pr = ttrpc_fd_prepare(fd);
+	if (pr < 0) {
 		close(fd);
-		return r;
+		return pr;
 	}
 	return client_start(l, fd, false, out);
 }

@@ -23,7 +23,7 @@ struct ttrpc_kv {
 	const char *key, *value;
 };
 
-/* Takes a connected socket fd (made non-blocking). -errno on failure (fd closed). */
+/* Takes a connected socket fd (made non-blocking, CLOEXEC). -errno on failure (fd closed). */
 int ttrpc_client_new(struct ttrpc_loop *l, int fd, struct ttrpc_client **out);
 /* "unix:///path", "unix://path", "/path", or "@name" (abstract); non-blocking connect.
  * -errno (e.g. -ENOENT, -ECONNREFUSED) when the connect fails at once. */

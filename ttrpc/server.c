@@ -285,11 +285,10 @@ static const struct ttrpc_conn_ops sconn_ops = {
 
 int ttrpc_server_add_conn(struct ttrpc_server *s, int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)) {
-		int r = -errno;
+	int pr = ttrpc_fd_prepare(fd);
+	if (pr < 0) {
 		close(fd);
-		return r;
+		return pr;
 	}
 	struct sconn *sc = ttrpc_xzalloc(sizeof(*sc));
 	int r = 0;
@@ -385,7 +384,9 @@ int ttrpc_server_new(struct ttrpc_loop *l, int listen_fd, struct ttrpc_server **
 	s->accept_retry.cb = accept_retry_cb;
 	s->sweep.cb = sweep_cb;
 	if (listen_fd >= 0) {
-		int r = ttrpc_loop_add(l, &s->listener, EPOLLIN);
+		int r = ttrpc_fd_prepare(listen_fd);
+		if (r == 0)
+			r = ttrpc_loop_add(l, &s->listener, EPOLLIN);
 		if (r < 0) {
 			close(listen_fd);
 			free(s);

@@ -15,8 +15,9 @@ struct ttrpc_server;
 struct ttrpc_call; /* one request in flight; valid until replied */
 typedef void (*ttrpc_handler_fn)(struct ttrpc_call *call, void *ud);
 
-/* Takes ownership of listen_fd (non-blocking, listening unix socket); -1 for a server that only
- * serves connections handed to it with ttrpc_server_add_conn. -errno on failure (fd closed). */
+/* Takes ownership of listen_fd (a listening unix socket; made non-blocking and CLOEXEC here), or
+ * -1 for a server that only serves connections handed to it with ttrpc_server_add_conn.
+ * -errno on failure (fd closed). */
 int ttrpc_server_new(struct ttrpc_loop *l, int listen_fd, struct ttrpc_server **out);
 /* Closes the listener and every connection; pending calls become orphans (a later reply just
  * frees them). Safe from inside a handler. */
@@ -26,7 +27,7 @@ int ttrpc_server_register(struct ttrpc_server *s, const char *service, const cha
 			  ttrpc_handler_fn fn, void *ud);
 /* SO_PEERCRED uid/gid must equal our euid/egid, else the connection is closed (default on). */
 void ttrpc_server_set_peer_check(struct ttrpc_server *s, bool same_uid);
-/* Serve an already connected stream socket (takes fd; made non-blocking). No peer check.
+/* Serve an already connected stream socket (takes fd; made non-blocking, CLOEXEC). No peer check.
  * -errno on failure (fd closed). */
 int ttrpc_server_add_conn(struct ttrpc_server *s, int fd);
 /* Stop accepting and reading; close each connection once its queued output is written (for

@@ -5,6 +5,7 @@
 #define TTRPC_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,19 @@ static inline int ttrpc_steal_fd(int *fd)
 	int r = *fd;
 	*fd = -1;
 	return r;
+}
+
+/* O_NONBLOCK and FD_CLOEXEC on an fd handed to us (e.g. the listener inherited from the start
+ * process): a blocking accept or read would stall the whole loop. 0 or -errno. */
+static inline int ttrpc_fd_prepare(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
+		return -errno;
+	int fdf = fcntl(fd, F_GETFD);
+	if (fdf < 0 || (!(fdf & FD_CLOEXEC) && fcntl(fd, F_SETFD, fdf | FD_CLOEXEC) < 0))
+		return -errno;
+	return 0;
 }
 
 #endif

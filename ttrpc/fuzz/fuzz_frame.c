@@ -97,6 +97,8 @@ static void fuzz_server(const uint8_t *data, size_t size)
 	if (ttrpc_server_add_conn(s, sv[0]) < 0)
 		abort();
 	feed(l, sv[1], data, size);
+	if (size && data[size - 1] & 1) /* the last byte picks a shutdown (Shutdown RPC path) */
+		ttrpc_server_shutdown(s);
 	/* Answer half of the deferred calls while the connection may still be up. */
 	for (int i = 0; i < n_deferred; i += 2) {
 		ttrpc_call_reply(deferred[i], (const uint8_t *)"late", 4);

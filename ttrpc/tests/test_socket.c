@@ -297,6 +297,31 @@ static void test_server_closes_connections_from_another_user(void **state)
 	ttrpc_loop_free(l);
 }
 
+static void test_server_makes_an_inherited_blocking_listener_non_blocking(void **state)
+{
+	struct fx *f = *state;
+	struct ttrpc_loop *l;
+	struct srv s = {0};
+	int fl = fcntl(f->lfd, F_GETFL);
+	assert_int_equal(fcntl(f->lfd, F_SETFL, fl & ~O_NONBLOCK), 0);
+	assert_int_equal(fcntl(f->lfd, F_SETFD, 0), 0);
+	assert_int_equal(ttrpc_loop_new(&l), 0);
+	int lfd = f->lfd;
+	struct ttrpc_server *srv = new_server(l, lfd, &s);
+	f->lfd = -1;
+	assert_true(fcntl(lfd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(lfd, F_GETFD) & FD_CLOEXEC);
+	/* two connections: the accept loop must stop at EAGAIN instead of blocking */
+	struct ttrpc_client *a, *b;
+	assert_int_equal(ttrpc_client_dial(l, f->path, &a), 0);
+	assert_int_equal(ttrpc_client_dial(l, f->path, &b), 0);
+	RUN_UNTIL(l, ttrpc_server_n_conns(srv) == 2);
+	ttrpc_client_free(a);
+	ttrpc_client_free(b);
+	ttrpc_server_free(srv);
+	ttrpc_loop_free(l);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -309,6 +334,7 @@ int main(void)
 	    T(test_call_sync_gives_deadline_exceeded_when_no_answer_comes),
 	    T(test_call_sync_fails_when_nobody_listens),
 	    T(test_server_closes_connections_from_another_user),
+	    T(test_server_makes_an_inherited_blocking_listener_non_blocking),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
