@@ -48,7 +48,8 @@ static int last_cap(struct wren_err **err)
 		return wren_err_errno(err, errno, "read /proc/sys/kernel/cap_last_cap");
 	v = strtol(s, &end, 10);
 	if (end == s || v < 0 || v > 63)
-		return wren_err_code(err, WREN_E_UNKNOWN, "/proc/sys/kernel/cap_last_cap: bad value");
+		return wren_err_code(err, WREN_E_UNKNOWN,
+				     "/proc/sys/kernel/cap_last_cap: bad value");
 	return (int)v;
 }
 
@@ -105,11 +106,13 @@ int rt_caps_apply(const struct rt_caps *caps, struct wren_err **err)
 	if (cap_set_proc(c) < 0) {
 		int e = errno;
 		cap_free(c);
-		return wren_err_errno(err, e, "capabilities: set effective, permitted, inheritable");
+		return wren_err_errno(err, e,
+				      "capabilities: set effective, permitted, inheritable");
 	}
 	cap_free(c);
 
-	/* Not every kernel has ambient capabilities (4.3+); nothing to clear there if none asked. */
+	/* Not every kernel has ambient capabilities (4.3+); nothing to clear there if none asked.
+	 */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
 		if (errno == EINVAL && caps->ambient == 0)
 			return 0;

@@ -37,7 +37,7 @@ int64_t rt_cgfs_now_ms(void)
 
 void rt_cgfs_sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -162,8 +162,8 @@ int rt_cgfs_wait_empty(const char *dir, struct wren_err **err)
 			return 0; /* gone, or empty */
 		if (rt_cgfs_now_ms() >= deadline)
 			return wren_err_code(err, WREN_E_UNKNOWN,
-					     "cgroup %s: %zu processes still there after %d ms", dir,
-					     n, RT_CGROUP_WAIT_MS);
+					     "cgroup %s: %zu processes still there after %d ms",
+					     dir, n, RT_CGROUP_WAIT_MS);
 		rt_cgfs_sleep_ms(10);
 	}
 }
@@ -300,9 +300,9 @@ static int normalise_path(const char *path, char **out, struct wren_err **err)
 	return 0;
 bad:
 	free(n);
-	return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-			     "cgroup path \"%s\": must be absolute, below the root, without . or ..",
-			     path);
+	return wren_err_code(
+	    err, WREN_E_INVALID_ARGUMENT,
+	    "cgroup path \"%s\": must be absolute, below the root, without . or ..", path);
 }
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
@@ -391,7 +391,8 @@ int rt_cgroup_update(const struct rt_cgroup *cg, const struct rt_resources *res,
 
 int rt_cgroup_pids(const struct rt_cgroup *cg, pid_t **out, size_t *n, struct wren_err **err)
 {
-	return cg->mode == RT_CGROUP_V2 ? rt_cg2_pids(cg, out, n, err) : rt_cg1_pids(cg, out, n, err);
+	return cg->mode == RT_CGROUP_V2 ? rt_cg2_pids(cg, out, n, err)
+					: rt_cg1_pids(cg, out, n, err);
 }
 
 int rt_cgroup_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err)

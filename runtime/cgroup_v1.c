@@ -19,8 +19,8 @@
 /* The controllers wren puts a container in; name=systemd too, as runc does, so that tools that
  * read /proc/<pid>/cgroup see the container's own path there. */
 static const char *const known_ctrls[] = {
-	"cpu",	 "cpuacct", "cpuset",	  "memory", "devices", "freezer", "net_cls", "net_prio",
-	"blkio", "perf_event", "hugetlb", "pids", "rdma",    "misc",	"name=systemd",
+    "cpu",   "cpuacct",	   "cpuset",  "memory", "devices", "freezer", "net_cls",      "net_prio",
+    "blkio", "perf_event", "hugetlb", "pids",	"rdma",	   "misc",    "name=systemd",
 };
 
 static bool known_ctrl(const char *c, size_t len)
@@ -312,7 +312,7 @@ static int set_hugetlb(const char *d, const struct rt_resources *r, struct wren_
 {
 	for (size_t i = 0; i < r->n_hugepage_limits; i++) {
 		_cleanup_free_ char *f =
-			xasprintf("hugetlb.%s.limit_in_bytes", r->hugepage_limits[i].page_size);
+		    xasprintf("hugetlb.%s.limit_in_bytes", r->hugepage_limits[i].page_size);
 
 		if (write_u64(d, f, r->hugepage_limits[i].limit, err) < 0)
 			return -1;
@@ -342,9 +342,11 @@ int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
 	if ((r->cpu_cpus && *r->cpu_cpus) || (r->cpu_mems && *r->cpu_mems)) {
 		if ((d = dir_of(cg, "cpuset")) == NULL)
 			return missing("cpuset", err);
-		if (r->cpu_cpus && *r->cpu_cpus && rt_cgfs_write(d, "cpuset.cpus", r->cpu_cpus, err) < 0)
+		if (r->cpu_cpus && *r->cpu_cpus &&
+		    rt_cgfs_write(d, "cpuset.cpus", r->cpu_cpus, err) < 0)
 			return -1;
-		if (r->cpu_mems && *r->cpu_mems && rt_cgfs_write(d, "cpuset.mems", r->cpu_mems, err) < 0)
+		if (r->cpu_mems && *r->cpu_mems &&
+		    rt_cgfs_write(d, "cpuset.mems", r->cpu_mems, err) < 0)
 			return -1;
 	}
 	if (r->has_pids_limit) {
@@ -359,8 +361,9 @@ int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
 			return missing("blkio", err);
 		/* With the BFQ scheduler (the only one with weights on recent kernels) the file is
 		 * blkio.bfq.weight. */
-		if (write_u64(d, rt_cgfs_exists(d, "blkio.bfq.weight") ? "blkio.bfq.weight"
-									: "blkio.weight",
+		if (write_u64(d,
+			      rt_cgfs_exists(d, "blkio.bfq.weight") ? "blkio.bfq.weight"
+								    : "blkio.weight",
 			      r->blkio_weight, err) < 0)
 			return -1;
 	}
@@ -384,7 +387,7 @@ int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
  * set: inherit the parent's on every level we pass. */
 static int cpuset_level(const char *dir, bool is_leaf, struct wren_err **err)
 {
-	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 	_cleanup_free_ char *parent = xstrdup(dir);
 	char *slash = strrchr(parent, '/');
 
@@ -468,7 +471,7 @@ int rt_cg1_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err)
 /* Any hierarchy lists the same processes; prefer the ones every host has. */
 static const char *procs_dir(const struct rt_cgroup *cg)
 {
-	static const char *const pref[] = { "pids", "memory", "freezer", "cpu" };
+	static const char *const pref[] = {"pids", "memory", "freezer", "cpu"};
 
 	for (size_t i = 0; i < sizeof(pref) / sizeof(pref[0]); i++) {
 		const char *d = dir_of(cg, pref[i]);

@@ -47,8 +47,7 @@ static int write_num(const char *dir, const char *file, int64_t v, struct wren_e
 
 /* memory.swap.max from the spec's memory+swap total, as runc's ConvertMemorySwapToCgroupV2Value:
  * *out < 0 is "max"; *set false leaves the file alone. */
-static int swap_value(const struct rt_resources *r, int64_t *out, bool *set,
-		      struct wren_err **err)
+static int swap_value(const struct rt_resources *r, int64_t *out, bool *set, struct wren_err **err)
 {
 	int64_t swap = r->has_memory_swap ? r->memory_swap : 0;
 	int64_t mem = r->has_memory_limit ? r->memory_limit : 0;
@@ -68,8 +67,9 @@ static int swap_value(const struct rt_resources *r, int64_t *out, bool *set,
 		return 0;
 	}
 	if (mem == 0 || mem == -1)
-		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-				     "linux.resources.memory.swap: needs a memory limit on cgroup v2");
+		return wren_err_code(
+		    err, WREN_E_INVALID_ARGUMENT,
+		    "linux.resources.memory.swap: needs a memory limit on cgroup v2");
 	if (swap < mem)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
 				     "linux.resources.memory.swap: must be >= memory.limit");
@@ -153,15 +153,18 @@ static int set_io_hugetlb(const char *d, const struct rt_resources *r, struct wr
 			if (write_num(d, "io.bfq.weight", r->blkio_weight, err) < 0)
 				return -1;
 		} else if (write_num(d, "io.weight",
-				     (int64_t)rt_cg2_blkio_to_io_weight(r->blkio_weight), err) < 0) {
+				     (int64_t)rt_cg2_blkio_to_io_weight(r->blkio_weight),
+				     err) < 0) {
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-		_cleanup_free_ char *f = xasprintf("hugetlb.%s.max", r->hugepage_limits[i].page_size);
+		_cleanup_free_ char *f =
+		    xasprintf("hugetlb.%s.max", r->hugepage_limits[i].page_size);
 		char b[32];
 
-		/* No hugetlb controller: skip, as containerd's tolerate_missing_hugetlb_controller. */
+		/* No hugetlb controller: skip, as containerd's tolerate_missing_hugetlb_controller.
+		 */
 		if (!rt_cgfs_exists(d, f))
 			continue;
 		snprintf(b, sizeof(b), "%" PRIu64, r->hugepage_limits[i].limit);
@@ -233,7 +236,8 @@ static int open_dir(struct rt_cgroup *cg, struct wren_err **err)
 	cg->dirfd = open(cg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->dirfd < 0) {
 		if (errno == ENOENT)
-			return wren_err_code(err, WREN_E_NOT_FOUND, "cgroup %s: not found", cg->path);
+			return wren_err_code(err, WREN_E_NOT_FOUND, "cgroup %s: not found",
+					     cg->path);
 		return wren_err_errno(err, errno, "cgroup: open %s", cg->dir);
 	}
 	return 0;

@@ -83,7 +83,7 @@ static int place_fd(int fd, int target)
 
 static __attribute__((noreturn)) void exec_hook(const struct rt_hook *h, int in_fd, int err_fd)
 {
-	static const char *const no_env[] = { NULL };
+	static const char *const no_env[] = {NULL};
 	int null_fd;
 	sigset_t none;
 
@@ -170,12 +170,12 @@ static int wait_hook(struct hook_wait *w, int64_t deadline)
 		if (w->pidfd < 0 && ms > 10)
 			ms = 10;
 		if (w->pidfd >= 0)
-			p[n++] = (struct pollfd){ .fd = w->pidfd, .events = POLLIN };
+			p[n++] = (struct pollfd){.fd = w->pidfd, .events = POLLIN};
 		if (w->err_fd >= 0)
-			p[n++] = (struct pollfd){ .fd = w->err_fd, .events = POLLIN };
+			p[n++] = (struct pollfd){.fd = w->err_fd, .events = POLLIN};
 		if (n == 0) {
 			/* pidfd-less and stderr at EOF: just tick. */
-			struct timespec ts = { 0, (long)ms * 1000000L };
+			struct timespec ts = {0, (long)ms * 1000000L};
 			nanosleep(&ts, NULL);
 			continue;
 		}
@@ -226,7 +226,7 @@ static int run_hook(const struct rt_hook *h, const char *kind, const char *state
 	_cleanup_close_ int in_fd = -1, pidfd = -1;
 	int pipefd[2];
 	int timeout = h->timeout > 0 ? h->timeout : HOOK_DEFAULT_TIMEOUT_S;
-	struct hook_wait w = { .pidfd = -1, .err_fd = -1 };
+	struct hook_wait w = {.pidfd = -1, .err_fd = -1};
 	int r;
 
 	in_fd = state_memfd(state, err);

@@ -13,44 +13,40 @@ struct flag_word {
 };
 
 static const struct flag_word flag_words[] = {
-	{ "async", true, MS_SYNCHRONOUS },
-	{ "atime", true, MS_NOATIME },
-	{ "bind", false, MS_BIND },
-	{ "dev", true, MS_NODEV },
-	{ "diratime", true, MS_NODIRATIME },
-	{ "dirsync", false, MS_DIRSYNC },
-	{ "exec", true, MS_NOEXEC },
-	{ "mand", false, MS_MANDLOCK },
-	{ "noatime", false, MS_NOATIME },
-	{ "nodev", false, MS_NODEV },
-	{ "nodiratime", false, MS_NODIRATIME },
-	{ "noexec", false, MS_NOEXEC },
-	{ "nomand", true, MS_MANDLOCK },
-	{ "norelatime", true, MS_RELATIME },
-	{ "nostrictatime", true, MS_STRICTATIME },
-	{ "nosuid", false, MS_NOSUID },
-	{ "rbind", false, MS_BIND | MS_REC },
-	{ "relatime", false, MS_RELATIME },
-	{ "remount", false, MS_REMOUNT },
-	{ "ro", false, MS_RDONLY },
-	{ "rw", true, MS_RDONLY },
-	{ "strictatime", false, MS_STRICTATIME },
-	{ "suid", true, MS_NOSUID },
-	{ "sync", false, MS_SYNCHRONOUS },
+    {"async", true, MS_SYNCHRONOUS},
+    {"atime", true, MS_NOATIME},
+    {"bind", false, MS_BIND},
+    {"dev", true, MS_NODEV},
+    {"diratime", true, MS_NODIRATIME},
+    {"dirsync", false, MS_DIRSYNC},
+    {"exec", true, MS_NOEXEC},
+    {"mand", false, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"nodev", false, MS_NODEV},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"noexec", false, MS_NOEXEC},
+    {"nomand", true, MS_MANDLOCK},
+    {"norelatime", true, MS_RELATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"nosuid", false, MS_NOSUID},
+    {"rbind", false, MS_BIND | MS_REC},
+    {"relatime", false, MS_RELATIME},
+    {"remount", false, MS_REMOUNT},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"strictatime", false, MS_STRICTATIME},
+    {"suid", true, MS_NOSUID},
+    {"sync", false, MS_SYNCHRONOUS},
 };
 
 static const struct {
 	const char *word;
 	unsigned long flag;
 } propagation_words[] = {
-	{ "private", MS_PRIVATE },
-	{ "rprivate", MS_PRIVATE | MS_REC },
-	{ "shared", MS_SHARED },
-	{ "rshared", MS_SHARED | MS_REC },
-	{ "slave", MS_SLAVE },
-	{ "rslave", MS_SLAVE | MS_REC },
-	{ "unbindable", MS_UNBINDABLE },
-	{ "runbindable", MS_UNBINDABLE | MS_REC },
+    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 static bool apply_flag_word(const char *w, struct rt_mountopt *out)
@@ -60,7 +56,8 @@ static bool apply_flag_word(const char *w, struct rt_mountopt *out)
 
 		if (strcmp(w, f->word) != 0)
 			continue;
-		/* A later word wins over an earlier opposite one ("ro,rw" is rw), as with mount(8). */
+		/* A later word wins over an earlier opposite one ("ro,rw" is rw), as with mount(8).
+		 */
 		if (f->clear) {
 			out->flags &= ~f->flag;
 			out->clear_flags |= f->flag;
@@ -79,7 +76,8 @@ static bool apply_propagation_word(const char *w, struct rt_mountopt *out)
 {
 	for (size_t i = 0; i < sizeof(propagation_words) / sizeof(propagation_words[0]); i++) {
 		if (strcmp(w, propagation_words[i].word) == 0) {
-			/* Only one propagation type makes sense; the last one given is the one meant. */
+			/* Only one propagation type makes sense; the last one given is the one
+			 * meant. */
 			out->propagation = propagation_words[i].flag;
 			return true;
 		}

@@ -94,10 +94,10 @@ static bool same_index_twice(const struct rt_seccomp_rule *r)
 static struct scmp_arg_cmp to_cmp(const struct rt_seccomp_arg *a)
 {
 	return (struct scmp_arg_cmp){
-		.arg = a->index,
-		.op = (enum scmp_compare)a->op,
-		.datum_a = a->value,
-		.datum_b = a->value_two,
+	    .arg = a->index,
+	    .op = (enum scmp_compare)a->op,
+	    .datum_a = a->value,
+	    .datum_b = a->value_two,
 	};
 }
 
@@ -155,7 +155,8 @@ int rt_seccomp_load(const struct rt_seccomp *sc, struct wren_err **err)
 		const struct rt_seccomp_rule *rule = &sc->rules[i];
 		uint32_t act;
 
-		if (to_scmp_action(rule->action, rule->has_errno_ret, rule->errno_ret, &act, err) < 0)
+		if (to_scmp_action(rule->action, rule->has_errno_ret, rule->errno_ret, &act, err) <
+		    0)
 			return wren_err_wrap(err, "seccomp: syscalls[%zu]", i);
 		if (act == def)
 			continue; /* libseccomp rejects a rule that repeats the default */

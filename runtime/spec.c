@@ -220,7 +220,8 @@ static int get_strv(const cJSON *o, const char *key, const char *base, bool alwa
 	if (arr == NULL && !always_alloc)
 		return 0;
 	v = xzalloc((cnt + 1) * sizeof(*v));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		if (!cJSON_IsString(e)) {
 			strv_free(v, i);
 			return field_err(err, base, key, "must be an array of strings");
@@ -248,7 +249,8 @@ static int get_string_map(const cJSON *o, const char *key, const char *base, cha
 	cnt = (size_t)cJSON_GetArraySize(m);
 	*keys = xzalloc((cnt + 1) * sizeof(char *));
 	*values = xzalloc((cnt + 1) * sizeof(char *));
-	cJSON_ArrayForEach(e, m) {
+	cJSON_ArrayForEach(e, m)
+	{
 		if (!cJSON_IsString(e)) {
 			_cleanup_free_ char *f = xasprintf("%s.%s", key, e->string);
 			return field_err(err, base, f, "must be a string");
@@ -265,28 +267,29 @@ static char *elem_base(const char *base, const char *key, size_t i)
 	return xasprintf("%s%s%s[%zu]", base, *base ? "." : "", key, i);
 }
 
-/* ---- process ---------------------------------------------------------------------------------- */
+/* ---- process ----------------------------------------------------------------------------------
+ */
 
 static const struct {
 	const char *name;
 	int resource;
 } rlimit_names[] = {
-	{ "RLIMIT_AS", RLIMIT_AS },
-	{ "RLIMIT_CORE", RLIMIT_CORE },
-	{ "RLIMIT_CPU", RLIMIT_CPU },
-	{ "RLIMIT_DATA", RLIMIT_DATA },
-	{ "RLIMIT_FSIZE", RLIMIT_FSIZE },
-	{ "RLIMIT_LOCKS", RLIMIT_LOCKS },
-	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
-	{ "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-	{ "RLIMIT_NICE", RLIMIT_NICE },
-	{ "RLIMIT_NOFILE", RLIMIT_NOFILE },
-	{ "RLIMIT_NPROC", RLIMIT_NPROC },
-	{ "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
-	{ "RLIMIT_RTTIME", RLIMIT_RTTIME },
-	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
-	{ "RLIMIT_STACK", RLIMIT_STACK },
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static int parse_rlimits(const cJSON *p, const char *base, struct rt_process *proc,
@@ -300,7 +303,8 @@ static int parse_rlimits(const cJSON *p, const char *base, struct rt_process *pr
 	if (arr == NULL)
 		return 0;
 	proc->rlimits = xzalloc(n * sizeof(*proc->rlimits));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		_cleanup_free_ char *eb = elem_base(base, "rlimits", i);
 		_cleanup_free_ char *type = NULL;
 		struct rt_rlimit *rl = &proc->rlimits[i];
@@ -339,7 +343,8 @@ static int parse_cap_set(const cJSON *caps, const char *key, const char *base, u
 	*mask = 0;
 	if (get_array(caps, key, base, &arr, &n, err) < 0)
 		return -1;
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		int c;
 
 		if (!cJSON_IsString(e))
@@ -397,7 +402,8 @@ static int parse_user(const cJSON *p, const char *base, struct rt_process *proc,
 	if (arr == NULL)
 		return 0;
 	proc->additional_gids = xzalloc(n * sizeof(gid_t));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > UINT32_MAX ||
 		    e->valuedouble != trunc(e->valuedouble))
 			return field_err(err, ub, "additionalGids",
@@ -482,8 +488,8 @@ static int parse_json(const char *json, size_t len, const char *what, cJSON **ou
 		cJSON_Delete(*out);
 		*out = NULL;
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-				     "%s: invalid JSON near byte %zu: data after the document", what,
-				     i);
+				     "%s: invalid JSON near byte %zu: data after the document",
+				     what, i);
 	}
 	if (!cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
@@ -510,7 +516,8 @@ int rt_process_parse(const char *json, size_t len, struct rt_process **out, stru
 	return 0;
 }
 
-/* ---- mounts, hooks, root ---------------------------------------------------------------------- */
+/* ---- mounts, hooks, root ----------------------------------------------------------------------
+ */
 
 static int parse_mounts(const cJSON *root, struct rt_spec *s, struct wren_err **err)
 {
@@ -522,7 +529,8 @@ static int parse_mounts(const cJSON *root, struct rt_spec *s, struct wren_err **
 	if (arr == NULL)
 		return 0;
 	s->mounts = xzalloc(n * sizeof(*s->mounts));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		_cleanup_free_ char *eb = elem_base("", "mounts", i);
 		struct rt_mount_spec *m = &s->mounts[i];
 		struct rt_mountopt mo;
@@ -561,12 +569,12 @@ static int parse_mounts(const cJSON *root, struct rt_spec *s, struct wren_err **
 }
 
 static const char *const hook_keys[RT_HOOK__MAX] = {
-	[RT_HOOK_PRESTART] = "prestart",
-	[RT_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[RT_HOOK_CREATE_CONTAINER] = "createContainer",
-	[RT_HOOK_START_CONTAINER] = "startContainer",
-	[RT_HOOK_POSTSTART] = "poststart",
-	[RT_HOOK_POSTSTOP] = "poststop",
+    [RT_HOOK_PRESTART] = "prestart",
+    [RT_HOOK_CREATE_RUNTIME] = "createRuntime",
+    [RT_HOOK_CREATE_CONTAINER] = "createContainer",
+    [RT_HOOK_START_CONTAINER] = "startContainer",
+    [RT_HOOK_POSTSTART] = "poststart",
+    [RT_HOOK_POSTSTOP] = "poststop",
 };
 
 static void hooks_free(struct rt_hook *h, size_t n)
@@ -623,7 +631,8 @@ static int parse_hooks(const cJSON *root, struct rt_spec *s, struct wren_err **e
 		if (arr == NULL)
 			continue;
 		s->hooks[k] = xzalloc(n * sizeof(struct rt_hook));
-		cJSON_ArrayForEach(e, arr) {
+		cJSON_ArrayForEach(e, arr)
+		{
 			_cleanup_free_ char *eb = elem_base(kb, hook_keys[k], i);
 
 			s->n_hooks[k] = ++i;
@@ -659,26 +668,28 @@ static int parse_root(const cJSON *root, const char *bundle, struct rt_spec *s,
 	return get_bool(r, "readonly", "root", &s->root_readonly, NULL, err);
 }
 
-/* ---- linux: namespaces, id maps, devices ------------------------------------------------------ */
+/* ---- linux: namespaces, id maps, devices ------------------------------------------------------
+ */
 
 static const char *const ns_names[RT_NS__MAX] = {
-	[RT_NS_PID] = "pid",   [RT_NS_NETWORK] = "network", [RT_NS_MOUNT] = "mount",
-	[RT_NS_IPC] = "ipc",   [RT_NS_UTS] = "uts",	    [RT_NS_USER] = "user",
-	[RT_NS_CGROUP] = "cgroup", [RT_NS_TIME] = "time",
+    [RT_NS_PID] = "pid",       [RT_NS_NETWORK] = "network", [RT_NS_MOUNT] = "mount",
+    [RT_NS_IPC] = "ipc",       [RT_NS_UTS] = "uts",	    [RT_NS_USER] = "user",
+    [RT_NS_CGROUP] = "cgroup", [RT_NS_TIME] = "time",
 };
 
 static int parse_namespaces(const cJSON *lx, struct rt_spec *s, struct wren_err **err)
 {
 	const cJSON *arr, *e;
 	size_t n, i = 0;
-	bool seen[RT_NS__MAX] = { false };
+	bool seen[RT_NS__MAX] = {false};
 
 	if (get_array(lx, "namespaces", "linux", &arr, &n, err) < 0)
 		return -1;
 	if (arr == NULL)
 		return 0;
 	s->namespaces = xzalloc(n * sizeof(*s->namespaces));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		_cleanup_free_ char *eb = elem_base("linux", "namespaces", i);
 		_cleanup_free_ char *type = NULL;
 		struct rt_namespace *ns = &s->namespaces[i];
@@ -724,7 +735,8 @@ static int parse_id_maps(const cJSON *lx, const char *key, struct rt_id_map **ou
 	if (arr == NULL)
 		return 0;
 	*out = xzalloc(n * sizeof(**out));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		_cleanup_free_ char *eb = elem_base("linux", key, i);
 		struct rt_id_map *m = &(*out)[i];
 
@@ -753,7 +765,8 @@ static int get_type_char(const cJSON *e, const char *eb, const char *allowed, ch
 		return 0;
 	}
 	if (strlen(t) != 1 || strchr(allowed, t[0]) == NULL) {
-		_cleanup_free_ char *m = xasprintf("must be one of \"%s\" (got \"%s\")", allowed, t);
+		_cleanup_free_ char *m =
+		    xasprintf("must be one of \"%s\" (got \"%s\")", allowed, t);
 		return field_err(err, eb, "type", m);
 	}
 	*out = t[0];
@@ -770,7 +783,8 @@ static int parse_devices(const cJSON *lx, struct rt_spec *s, struct wren_err **e
 	if (arr == NULL)
 		return 0;
 	s->devices = xzalloc(n * sizeof(*s->devices));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		_cleanup_free_ char *eb = elem_base("linux", "devices", i);
 		struct rt_device *d = &s->devices[i];
 		uint32_t id = 0;
@@ -796,7 +810,8 @@ static int parse_devices(const cJSON *lx, struct rt_spec *s, struct wren_err **e
 	return 0;
 }
 
-/* ---- linux.resources ---------------------------------------------------------------------------- */
+/* ---- linux.resources ----------------------------------------------------------------------------
+ */
 
 static int parse_device_rules(const cJSON *r, const char *base, struct rt_resources *res,
 			      struct wren_err **err)
@@ -809,7 +824,8 @@ static int parse_device_rules(const cJSON *r, const char *base, struct rt_resour
 	if (arr == NULL)
 		return 0;
 	res->devices = xzalloc(n * sizeof(*res->devices));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		_cleanup_free_ char *eb = elem_base(base, "devices", i);
 		struct rt_device_rule *d = &res->devices[i];
 		bool has;
@@ -853,7 +869,8 @@ static int parse_memory(const cJSON *r, const char *base, struct rt_resources *r
 		    err) < 0 ||
 	    get_i64(m, "reservation", mb, -1, INT64_MAX, &res->memory_reservation,
 		    &res->has_memory_reservation, err) < 0 ||
-	    get_i64(m, "swap", mb, -1, INT64_MAX, &res->memory_swap, &res->has_memory_swap, err) < 0 ||
+	    get_i64(m, "swap", mb, -1, INT64_MAX, &res->memory_swap, &res->has_memory_swap, err) <
+		0 ||
 	    get_i64(m, "kernel", mb, -1, INT64_MAX, &res->memory_kernel, &res->has_memory_kernel,
 		    err) < 0 ||
 	    get_bool(m, "disableOOMKiller", mb, &res->disable_oom_killer,
@@ -888,8 +905,8 @@ static int parse_cpu(const cJSON *r, const char *base, struct rt_resources *res,
 		    &res->has_cpu_realtime_runtime, err) < 0 ||
 	    get_u64(c, "realtimePeriod", cb, UINT64_MAX, &res->cpu_realtime_period,
 		    &res->has_cpu_realtime_period, err) < 0 ||
-	    get_i64(c, "idle", cb, INT64_MIN, INT64_MAX, &res->cpu_idle, &res->has_cpu_idle,
-		    err) < 0 ||
+	    get_i64(c, "idle", cb, INT64_MIN, INT64_MAX, &res->cpu_idle, &res->has_cpu_idle, err) <
+		0 ||
 	    get_str(c, "cpus", cb, false, &res->cpu_cpus, err) < 0 ||
 	    get_str(c, "mems", cb, false, &res->cpu_mems, err) < 0)
 		return -1;
@@ -907,14 +924,16 @@ static int parse_hugepages(const cJSON *r, const char *base, struct rt_resources
 	if (arr == NULL)
 		return 0;
 	res->hugepage_limits = xzalloc(n * sizeof(*res->hugepage_limits));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		_cleanup_free_ char *eb = elem_base(base, "hugepageLimits", i);
 		char *ps;
 
 		res->n_hugepage_limits = ++i;
 		if (!cJSON_IsObject(e))
 			return field_err(err, eb, NULL, "must be an object");
-		if (get_str(e, "pageSize", eb, true, &res->hugepage_limits[i - 1].page_size, err) < 0 ||
+		if (get_str(e, "pageSize", eb, true, &res->hugepage_limits[i - 1].page_size, err) <
+			0 ||
 		    get_u64(e, "limit", eb, UINT64_MAX, &res->hugepage_limits[i - 1].limit, NULL,
 			    err) < 0)
 			return -1;
@@ -938,7 +957,8 @@ static int parse_resources_obj(const cJSON *r, const char *base, struct rt_resou
 		return -1;
 	if (o != NULL) {
 		_cleanup_free_ char *pb = xasprintf("%s.pids", base);
-		if (get_i64(o, "limit", pb, INT64_MIN, INT64_MAX, &pids, &res->has_pids_limit, err) < 0)
+		if (get_i64(o, "limit", pb, INT64_MIN, INT64_MAX, &pids, &res->has_pids_limit,
+			    err) < 0)
 			return -1;
 		res->pids_limit = pids;
 	}
@@ -990,34 +1010,42 @@ int rt_resources_parse(const char *json, size_t len, struct rt_resources *out,
 	return 0;
 }
 
-/* ---- linux.seccomp ------------------------------------------------------------------------------ */
+/* ---- linux.seccomp ------------------------------------------------------------------------------
+ */
 
 static const struct {
 	const char *name;
 	enum rt_seccomp_action action;
 } scmp_actions[] = {
-	{ "SCMP_ACT_KILL", RT_SCMP_KILL },   { "SCMP_ACT_KILL_PROCESS", RT_SCMP_KILL_PROCESS },
-	{ "SCMP_ACT_KILL_THREAD", RT_SCMP_KILL_THREAD }, { "SCMP_ACT_TRAP", RT_SCMP_TRAP },
-	{ "SCMP_ACT_ERRNO", RT_SCMP_ERRNO }, { "SCMP_ACT_TRACE", RT_SCMP_TRACE },
-	{ "SCMP_ACT_ALLOW", RT_SCMP_ALLOW }, { "SCMP_ACT_LOG", RT_SCMP_LOG },
-	{ "SCMP_ACT_NOTIFY", RT_SCMP_NOTIFY },
+    {"SCMP_ACT_KILL", RT_SCMP_KILL},
+    {"SCMP_ACT_KILL_PROCESS", RT_SCMP_KILL_PROCESS},
+    {"SCMP_ACT_KILL_THREAD", RT_SCMP_KILL_THREAD},
+    {"SCMP_ACT_TRAP", RT_SCMP_TRAP},
+    {"SCMP_ACT_ERRNO", RT_SCMP_ERRNO},
+    {"SCMP_ACT_TRACE", RT_SCMP_TRACE},
+    {"SCMP_ACT_ALLOW", RT_SCMP_ALLOW},
+    {"SCMP_ACT_LOG", RT_SCMP_LOG},
+    {"SCMP_ACT_NOTIFY", RT_SCMP_NOTIFY},
 };
 
 static const struct {
 	const char *name;
 	int op;
 } scmp_ops[] = {
-	{ "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-	{ "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-	{ "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
-	{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 static const char *const scmp_flags[] = {
-	"SECCOMP_FILTER_FLAG_TSYNC",
-	"SECCOMP_FILTER_FLAG_LOG",
-	"SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-	"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 };
 
 static int get_scmp_action(const cJSON *o, const char *key, const char *eb,
@@ -1048,7 +1076,8 @@ static int parse_scmp_args(const cJSON *e, const char *eb, struct rt_seccomp_rul
 	if (arr == NULL)
 		return 0;
 	rule->args = xzalloc(n * sizeof(*rule->args));
-	cJSON_ArrayForEach(a, arr) {
+	cJSON_ArrayForEach(a, arr)
+	{
 		_cleanup_free_ char *ab = elem_base(eb, "args", i);
 		_cleanup_free_ char *op = NULL;
 		struct rt_seccomp_arg *arg = &rule->args[i];
@@ -1087,7 +1116,8 @@ static int parse_scmp_rules(const cJSON *sc, const char *base, struct rt_seccomp
 	if (arr == NULL)
 		return 0;
 	out->rules = xzalloc(n * sizeof(*out->rules));
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		_cleanup_free_ char *eb = elem_base(base, "syscalls", i);
 		struct rt_seccomp_rule *r = &out->rules[i];
 
@@ -1159,7 +1189,7 @@ static int parse_seccomp(const cJSON *lx, struct rt_spec *s, struct wren_err **e
 		if (k == sizeof(scmp_flags) / sizeof(scmp_flags[0])) {
 			_cleanup_free_ char *f = xasprintf("flags[%zu]", i);
 			_cleanup_free_ char *m =
-				xasprintf("unknown seccomp flag \"%s\"", out->flags[i]);
+			    xasprintf("unknown seccomp flag \"%s\"", out->flags[i]);
 			return field_err(err, base, f, m);
 		}
 	}
@@ -1212,16 +1242,16 @@ static int parse_linux(const cJSON *root, struct rt_spec *s, struct wren_err **e
 	}
 	s->sysctls = xzalloc((n + 1) * sizeof(*s->sysctls));
 	for (size_t i = 0; i < n; i++)
-		s->sysctls[i] = (struct rt_sysctl){ .key = sk[i], .value = sv[i] };
+		s->sysctls[i] = (struct rt_sysctl){.key = sk[i], .value = sv[i]};
 	s->n_sysctls = n;
 	free(sk);
 	free(sv);
 	if (parse_seccomp(lx, s, err) < 0 ||
 	    get_str(lx, "rootfsPropagation", "linux", false, &s->rootfs_propagation, err) < 0 ||
-	    get_strv(lx, "maskedPaths", "linux", false, &s->masked_paths, &s->n_masked_paths,
+	    get_strv(lx, "maskedPaths", "linux", false, &s->masked_paths, &s->n_masked_paths, err) <
+		0 ||
+	    get_strv(lx, "readonlyPaths", "linux", false, &s->readonly_paths, &s->n_readonly_paths,
 		     err) < 0 ||
-	    get_strv(lx, "readonlyPaths", "linux", false, &s->readonly_paths,
-		     &s->n_readonly_paths, err) < 0 ||
 	    get_str(lx, "mountLabel", "linux", false, &s->mount_label, err) < 0)
 		return -1;
 	return 0;

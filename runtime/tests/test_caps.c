@@ -19,9 +19,10 @@
 
 /* containerd's default set (oci.defaultUnixCaps / runc's spec default). */
 static const char *const default_caps[] = {
-	"CAP_CHOWN",	"CAP_DAC_OVERRIDE",	"CAP_FSETID",	  "CAP_FOWNER", "CAP_MKNOD",
-	"CAP_NET_RAW",	"CAP_SETGID",		"CAP_SETUID",	  "CAP_SETFCAP", "CAP_SETPCAP",
-	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	       "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",	       "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",	   "CAP_AUDIT_WRITE",
 };
 
 static uint64_t default_mask(void)
@@ -79,8 +80,11 @@ static void test_apply_leaves_exactly_the_default_set(void **state)
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct rt_caps c = { .bounding = mask, .effective = mask, .permitted = mask,
-				     .inheritable = 0, .ambient = 0 };
+		struct rt_caps c = {.bounding = mask,
+				    .effective = mask,
+				    .permitted = mask,
+				    .inheritable = 0,
+				    .ambient = 0};
 		struct wren_err *err = NULL;
 		uint64_t bnd = 0, eff = 0, prm = 0, inh = 1, amb = 1;
 
@@ -93,8 +97,9 @@ static void test_apply_leaves_exactly_the_default_set(void **state)
 		    status_caps("CapAmb:", &amb) < 0)
 			_exit(3);
 		if (bnd != mask || eff != mask || prm != mask || inh != 0 || amb != 0) {
-			fprintf(stderr, "bnd %" PRIx64 " eff %" PRIx64 " prm %" PRIx64 " want %" PRIx64
-					"\n",
+			fprintf(stderr,
+				"bnd %" PRIx64 " eff %" PRIx64 " prm %" PRIx64 " want %" PRIx64
+				"\n",
 				bnd, eff, prm, mask);
 			_exit(4);
 		}
@@ -114,8 +119,11 @@ static void test_ambient_caps_are_raised(void **state)
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct rt_caps c = { .bounding = mask, .effective = mask, .permitted = mask,
-				     .inheritable = nbs, .ambient = nbs };
+		struct rt_caps c = {.bounding = mask,
+				    .effective = mask,
+				    .permitted = mask,
+				    .inheritable = nbs,
+				    .ambient = nbs};
 		struct wren_err *err = NULL;
 		uint64_t amb = 0;
 
@@ -140,8 +148,10 @@ static void test_raising_ambient_outside_inheritable_fails_naming_it(void **stat
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct rt_caps c = { .bounding = mask, .effective = mask, .permitted = mask,
-				     .ambient = 1ULL << CAP_KILL };
+		struct rt_caps c = {.bounding = mask,
+				    .effective = mask,
+				    .permitted = mask,
+				    .ambient = 1ULL << CAP_KILL};
 		struct wren_err *err = NULL;
 
 		if (rt_caps_apply(&c, &err) == 0)
@@ -156,11 +166,11 @@ static void test_raising_ambient_outside_inheritable_fails_naming_it(void **stat
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names_map_to_kernel_numbers),
-		cmocka_unit_test(test_unknown_or_misspelt_names_give_minus_one),
-		cmocka_unit_test(test_apply_leaves_exactly_the_default_set),
-		cmocka_unit_test(test_ambient_caps_are_raised),
-		cmocka_unit_test(test_raising_ambient_outside_inheritable_fails_naming_it),
+	    cmocka_unit_test(test_names_map_to_kernel_numbers),
+	    cmocka_unit_test(test_unknown_or_misspelt_names_give_minus_one),
+	    cmocka_unit_test(test_apply_leaves_exactly_the_default_set),
+	    cmocka_unit_test(test_ambient_caps_are_raised),
+	    cmocka_unit_test(test_raising_ambient_outside_inheritable_fails_naming_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ static void test_blkio_weight_maps_to_io_weight(void **state)
 
 static void test_path_for_each_cgroups_path_form(void **state)
 {
-	struct rt_spec s = { 0 };
+	struct rt_spec s = {0};
 	char *p;
 
 	p = rt_cgroup_path_for(&s, "c1");
@@ -81,7 +81,7 @@ static void test_systemd_path_is_not_supported_yet(void **state)
 
 static void test_paths_that_climb_or_name_the_root_are_refused(void **state)
 {
-	const char *bad[] = { "/", "//", "/a/../../etc", "/a/./b", "relative/x", "" };
+	const char *bad[] = {"/", "//", "/a/../../etc", "/a/./b", "relative/x", ""};
 	struct rt_cgroup *cg = NULL;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -187,13 +187,15 @@ static struct rt_cgroup *create_ok(const char *path, const struct rt_resources *
 static void test_create_writes_memory_and_pids_limits(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/limits", test_root);
-	struct rt_resources res = { .has_memory_limit = true, .memory_limit = 64 << 20,
-				    .has_pids_limit = true, .pids_limit = 50 };
+	struct rt_resources res = {.has_memory_limit = true,
+				   .memory_limit = 64 << 20,
+				   .has_pids_limit = true,
+				   .pids_limit = 50};
 	struct rt_cgroup *cg = create_ok(path, &res);
 	struct wren_err *err = NULL;
 	bool v2 = rt_cgroup_host_mode() == RT_CGROUP_V2;
-	_cleanup_free_ char *mem = read_ctl("memory", path,
-					    v2 ? "memory.max" : "memory.limit_in_bytes");
+	_cleanup_free_ char *mem =
+	    read_ctl("memory", path, v2 ? "memory.max" : "memory.limit_in_bytes");
 	_cleanup_free_ char *pids = read_ctl("pids", path, "pids.max");
 
 	assert_string_equal(rt_cgroup_path(cg), path);
@@ -202,7 +204,7 @@ static void test_create_writes_memory_and_pids_limits(void **state)
 	assert_int_equal(rt_cgroup_dirfd(cg) >= 0, v2);
 
 	/* Update: unlimited pids is "max" */
-	res = (struct rt_resources){ .has_pids_limit = true, .pids_limit = -1 };
+	res = (struct rt_resources){.has_pids_limit = true, .pids_limit = -1};
 	if (rt_cgroup_update(cg, &res, &err) < 0)
 		fail_msg("update: %s", err->msg);
 	free(pids);
@@ -217,11 +219,16 @@ static void test_create_writes_memory_and_pids_limits(void **state)
 static void test_cpu_and_swap_limits_use_each_versions_files(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/cpu", test_root);
-	struct rt_resources res = { .has_cpu_shares = true, .cpu_shares = 1024,
-				    .has_cpu_quota = true, .cpu_quota = 50000,
-				    .has_cpu_period = true, .cpu_period = 100000,
-				    .has_memory_limit = true, .memory_limit = 64 << 20,
-				    .has_memory_swap = true, .memory_swap = 128 << 20 };
+	struct rt_resources res = {.has_cpu_shares = true,
+				   .cpu_shares = 1024,
+				   .has_cpu_quota = true,
+				   .cpu_quota = 50000,
+				   .has_cpu_period = true,
+				   .cpu_period = 100000,
+				   .has_memory_limit = true,
+				   .memory_limit = 64 << 20,
+				   .has_memory_swap = true,
+				   .memory_swap = 128 << 20};
 	struct rt_cgroup *cg = create_ok(path, &res);
 	_cleanup_free_ char *mem_dir = ctrl_dir("memory", path);
 
@@ -244,7 +251,8 @@ static void test_cpu_and_swap_limits_use_each_versions_files(void **state)
 		assert_string_equal(q, "50000");
 		assert_string_equal(pe, "100000");
 		if (rt_cgfs_exists(mem_dir, "memory.memsw.limit_in_bytes")) {
-			_cleanup_free_ char *sw = read_ctl("memory", path, "memory.memsw.limit_in_bytes");
+			_cleanup_free_ char *sw =
+			    read_ctl("memory", path, "memory.memsw.limit_in_bytes");
 			assert_string_equal(sw, "134217728");
 		}
 	}
@@ -302,11 +310,11 @@ static void test_device_rules_deny_all_then_allow(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/devices", test_root);
 	struct rt_device_rule rules[] = {
-		{ .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
-		{ .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm" },
-		{ .allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rw" },
+	    {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"},
+	    {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm"},
+	    {.allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rw"},
 	};
-	struct rt_resources res = { .devices = rules, .n_devices = 3 };
+	struct rt_resources res = {.devices = rules, .n_devices = 3};
 	struct rt_cgroup *cg;
 	_cleanup_free_ char *list = NULL;
 
@@ -323,7 +331,7 @@ static void test_failed_create_leaves_nothing(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/fails/deeper", test_root);
 	_cleanup_free_ char *parent = xasprintf("%s/fails", test_root);
-	struct rt_resources res = { .cpu_cpus = "4096-4097" };
+	struct rt_resources res = {.cpu_cpus = "4096-4097"};
 	struct rt_cgroup *cg = NULL;
 	struct wren_err *err = NULL;
 
@@ -338,8 +346,10 @@ static void test_failed_create_leaves_nothing(void **state)
 static void test_attach_pids_freeze_kill_destroy(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/c1", test_root);
-	struct rt_resources res = { .has_memory_limit = true, .memory_limit = 64 << 20,
-				    .has_pids_limit = true, .pids_limit = 50 };
+	struct rt_resources res = {.has_memory_limit = true,
+				   .memory_limit = 64 << 20,
+				   .has_pids_limit = true,
+				   .pids_limit = 50};
 	struct rt_cgroup *cg = create_ok(path, &res);
 	struct wren_err *err = NULL;
 	pid_t child = sleeper(), *pids = NULL;
@@ -460,21 +470,21 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shares_map_to_weight_as_runc_does),
-		cmocka_unit_test(test_blkio_weight_maps_to_io_weight),
-		cmocka_unit_test(test_path_for_each_cgroups_path_form),
-		cmocka_unit_test(test_systemd_path_is_not_supported_yet),
-		cmocka_unit_test(test_paths_that_climb_or_name_the_root_are_refused),
-		cmocka_unit_test(test_create_writes_memory_and_pids_limits),
-		cmocka_unit_test(test_cpu_and_swap_limits_use_each_versions_files),
-		cmocka_unit_test(test_kill_with_another_signal_reaches_every_process),
-		cmocka_unit_test(test_attach_joins_every_hierarchy),
-		cmocka_unit_test(test_device_rules_deny_all_then_allow),
-		cmocka_unit_test(test_failed_create_leaves_nothing),
-		cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
-		cmocka_unit_test(test_destroy_kills_what_is_left),
-		cmocka_unit_test(test_open_and_cleanup_of_a_missing_cgroup),
-		cmocka_unit_test(test_cleanup_removes_an_existing_cgroup),
+	    cmocka_unit_test(test_shares_map_to_weight_as_runc_does),
+	    cmocka_unit_test(test_blkio_weight_maps_to_io_weight),
+	    cmocka_unit_test(test_path_for_each_cgroups_path_form),
+	    cmocka_unit_test(test_systemd_path_is_not_supported_yet),
+	    cmocka_unit_test(test_paths_that_climb_or_name_the_root_are_refused),
+	    cmocka_unit_test(test_create_writes_memory_and_pids_limits),
+	    cmocka_unit_test(test_cpu_and_swap_limits_use_each_versions_files),
+	    cmocka_unit_test(test_kill_with_another_signal_reaches_every_process),
+	    cmocka_unit_test(test_attach_joins_every_hierarchy),
+	    cmocka_unit_test(test_device_rules_deny_all_then_allow),
+	    cmocka_unit_test(test_failed_create_leaves_nothing),
+	    cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
+	    cmocka_unit_test(test_destroy_kills_what_is_left),
+	    cmocka_unit_test(test_open_and_cleanup_of_a_missing_cgroup),
+	    cmocka_unit_test(test_cleanup_removes_an_existing_cgroup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -33,13 +33,13 @@ static void assert_no_children_left(void)
 
 static struct rt_hook sh_hook(char **args, char **env, int timeout)
 {
-	return (struct rt_hook){ .path = "/bin/sh", .args = args, .env = env, .timeout = timeout };
+	return (struct rt_hook){.path = "/bin/sh", .args = args, .env = env, .timeout = timeout};
 }
 
 static void test_state_json_has_the_oci_fields(void **state)
 {
-	char *k[] = { "a", "b" }, *v[] = { "1", "2" };
-	struct rt_spec spec = { .annotation_keys = k, .annotation_values = v, .n_annotations = 2 };
+	char *k[] = {"a", "b"}, *v[] = {"1", "2"};
+	struct rt_spec spec = {.annotation_keys = k, .annotation_values = v, .n_annotations = 2};
 	_cleanup_free_ char *s = rt_state_json(&spec, "c1", "created", 42, "/run/b");
 	cJSON *o = cJSON_Parse(s);
 
@@ -50,7 +50,7 @@ static void test_state_json_has_the_oci_fields(void **state)
 	assert_int_equal(cJSON_GetObjectItem(o, "pid")->valueint, 42);
 	assert_string_equal(cJSON_GetObjectItem(o, "bundle")->valuestring, "/run/b");
 	assert_string_equal(
-		cJSON_GetObjectItem(cJSON_GetObjectItem(o, "annotations"), "b")->valuestring, "2");
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(o, "annotations"), "b")->valuestring, "2");
 	cJSON_Delete(o);
 }
 
@@ -67,8 +67,8 @@ static void test_hook_reads_the_state_on_stdin(void **state)
 	char path[] = "/tmp/wren-hook-XXXXXX";
 	int fd = mkstemp(path);
 	_cleanup_free_ char *envv = xasprintf("OUT=%s", path);
-	char *args[] = { "sh", "-c", "cat > \"$OUT\"", NULL };
-	char *env[] = { envv, NULL };
+	char *args[] = {"sh", "-c", "cat > \"$OUT\"", NULL};
+	char *env[] = {envv, NULL};
 	struct rt_hook h = sh_hook(args, env, 5);
 	const char *st = "{\"ociVersion\":\"1.0.2\",\"id\":\"x\"}";
 	struct wren_err *err = NULL;
@@ -86,8 +86,8 @@ static void test_hook_reads_the_state_on_stdin(void **state)
 
 static void test_args_and_env_are_passed_as_given(void **state)
 {
-	char *args[] = { "custom-argv0", "-c", "echo \"$0 $FOO\" >&2; exit 1", NULL };
-	char *env[] = { "FOO=bar", NULL };
+	char *args[] = {"custom-argv0", "-c", "echo \"$0 $FOO\" >&2; exit 1", NULL};
+	char *env[] = {"FOO=bar", NULL};
 	struct rt_hook h = sh_hook(args, env, 5);
 	struct wren_err *err = NULL;
 
@@ -99,7 +99,7 @@ static void test_args_and_env_are_passed_as_given(void **state)
 
 static void test_nonzero_exit_is_an_error_with_stderr(void **state)
 {
-	char *args[] = { "sh", "-c", "echo boom >&2; exit 3", NULL };
+	char *args[] = {"sh", "-c", "echo boom >&2; exit 3", NULL};
 	struct rt_hook h = sh_hook(args, NULL, 5);
 	struct wren_err *err = NULL;
 
@@ -111,9 +111,10 @@ static void test_nonzero_exit_is_an_error_with_stderr(void **state)
 
 static void test_stderr_is_capped_at_4kib(void **state)
 {
-	char *args[] = { "sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo xxxxxxxxxxxxxxxxxxx >&2; "
-				     "i=$((i+1)); done; exit 2",
-			 NULL };
+	char *args[] = {"sh", "-c",
+			"i=0; while [ $i -lt 3000 ]; do echo xxxxxxxxxxxxxxxxxxx >&2; "
+			"i=$((i+1)); done; exit 2",
+			NULL};
 	struct rt_hook h = sh_hook(args, NULL, 20);
 	struct wren_err *err = NULL;
 
@@ -126,7 +127,7 @@ static void test_stderr_is_capped_at_4kib(void **state)
 
 static void test_timeout_kills_the_hook(void **state)
 {
-	char *args[] = { "sh", "-c", "exec sleep 30", NULL };
+	char *args[] = {"sh", "-c", "exec sleep 30", NULL};
 	struct rt_hook h = sh_hook(args, NULL, 1);
 	struct wren_err *err = NULL;
 	double t0 = now_s();
@@ -143,10 +144,10 @@ static void test_first_failure_stops_the_list(void **state)
 	char path[] = "/tmp/wren-hook-XXXXXX";
 	int fd = mkstemp(path);
 	_cleanup_free_ char *cmd = xasprintf("echo ran >> %s", path);
-	char *fail[] = { "sh", "-c", "exit 4", NULL };
-	char *ok[] = { "sh", "-c", cmd, NULL };
-	struct rt_hook hooks[] = { sh_hook(ok, NULL, 5), sh_hook(fail, NULL, 5),
-				   sh_hook(ok, NULL, 5) };
+	char *fail[] = {"sh", "-c", "exit 4", NULL};
+	char *ok[] = {"sh", "-c", cmd, NULL};
+	struct rt_hook hooks[] = {sh_hook(ok, NULL, 5), sh_hook(fail, NULL, 5),
+				  sh_hook(ok, NULL, 5)};
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *got = NULL;
 
@@ -165,7 +166,7 @@ static void test_first_failure_stops_the_list(void **state)
 
 static void test_missing_hook_binary_fails_with_exec_error(void **state)
 {
-	struct rt_hook h = { .path = "/nonexistent/hook", .args = (char *[]){ "hook", NULL } };
+	struct rt_hook h = {.path = "/nonexistent/hook", .args = (char *[]){"hook", NULL}};
 	struct wren_err *err = NULL;
 
 	assert_int_equal(rt_hooks_run(&h, 1, "prestart", "{}", &err), -1);
@@ -177,7 +178,7 @@ static void test_missing_hook_binary_fails_with_exec_error(void **state)
 
 static void test_background_grandchild_does_not_hold_us(void **state)
 {
-	char *args[] = { "sh", "-c", "sleep 2 & exit 0", NULL };
+	char *args[] = {"sh", "-c", "sleep 2 & exit 0", NULL};
 	struct rt_hook h = sh_hook(args, NULL, 10);
 	struct wren_err *err = NULL;
 	double t0 = now_s();
@@ -192,7 +193,7 @@ static void test_hook_that_ignores_a_large_stdin_does_not_block(void **state)
 {
 	size_t n = 1 << 20;
 	char *big = xmalloc(n + 1);
-	char *args[] = { "sh", "-c", "exit 0", NULL };
+	char *args[] = {"sh", "-c", "exit 0", NULL};
 	struct rt_hook h = sh_hook(args, NULL, 5);
 	struct wren_err *err = NULL;
 
@@ -207,17 +208,17 @@ static void test_hook_that_ignores_a_large_stdin_does_not_block(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_state_json_has_the_oci_fields),
-		cmocka_unit_test(test_state_json_without_pid_or_annotations),
-		cmocka_unit_test(test_hook_reads_the_state_on_stdin),
-		cmocka_unit_test(test_args_and_env_are_passed_as_given),
-		cmocka_unit_test(test_nonzero_exit_is_an_error_with_stderr),
-		cmocka_unit_test(test_stderr_is_capped_at_4kib),
-		cmocka_unit_test(test_timeout_kills_the_hook),
-		cmocka_unit_test(test_first_failure_stops_the_list),
-		cmocka_unit_test(test_missing_hook_binary_fails_with_exec_error),
-		cmocka_unit_test(test_background_grandchild_does_not_hold_us),
-		cmocka_unit_test(test_hook_that_ignores_a_large_stdin_does_not_block),
+	    cmocka_unit_test(test_state_json_has_the_oci_fields),
+	    cmocka_unit_test(test_state_json_without_pid_or_annotations),
+	    cmocka_unit_test(test_hook_reads_the_state_on_stdin),
+	    cmocka_unit_test(test_args_and_env_are_passed_as_given),
+	    cmocka_unit_test(test_nonzero_exit_is_an_error_with_stderr),
+	    cmocka_unit_test(test_stderr_is_capped_at_4kib),
+	    cmocka_unit_test(test_timeout_kills_the_hook),
+	    cmocka_unit_test(test_first_failure_stops_the_list),
+	    cmocka_unit_test(test_missing_hook_binary_fails_with_exec_error),
+	    cmocka_unit_test(test_background_grandchild_does_not_hold_us),
+	    cmocka_unit_test(test_hook_that_ignores_a_large_stdin_does_not_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

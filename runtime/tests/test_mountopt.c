@@ -11,7 +11,7 @@
 
 #define PARSE(out, ...)                                                                            \
 	do {                                                                                       \
-		const char *const o_[] = { __VA_ARGS__ };                                          \
+		const char *const o_[] = {__VA_ARGS__};                                            \
 		rt_mountopt_parse(o_, sizeof(o_) / sizeof(o_[0]), (out));                          \
 	} while (0)
 
@@ -22,8 +22,8 @@ static void test_flag_words_set_their_ms_flags(void **state)
 	PARSE(&m, "nosuid", "noexec", "nodev", "ro", "noatime", "nodiratime", "relatime",
 	      "strictatime", "sync", "dirsync", "mand", "remount");
 	assert_int_equal(m.flags, MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY | MS_NOATIME |
-					  MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME |
-					  MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_REMOUNT);
+				      MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME |
+				      MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_REMOUNT);
 	assert_int_equal(m.clear_flags, 0);
 	assert_null(m.data);
 	assert_false(m.bind);
@@ -33,12 +33,12 @@ static void test_clearing_words_go_to_clear_flags(void **state)
 {
 	struct rt_mountopt m;
 
-	PARSE(&m, "rw", "suid", "dev", "exec", "atime", "diratime", "async", "nomand",
-	      "norelatime", "nostrictatime");
+	PARSE(&m, "rw", "suid", "dev", "exec", "atime", "diratime", "async", "nomand", "norelatime",
+	      "nostrictatime");
 	assert_int_equal(m.flags, 0);
 	assert_int_equal(m.clear_flags, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
-						MS_NODIRATIME | MS_SYNCHRONOUS | MS_MANDLOCK |
-						MS_RELATIME | MS_STRICTATIME);
+					    MS_NODIRATIME | MS_SYNCHRONOUS | MS_MANDLOCK |
+					    MS_RELATIME | MS_STRICTATIME);
 }
 
 static void test_later_word_wins_over_earlier_opposite(void **state)
@@ -107,13 +107,13 @@ static void test_defaults_and_nothing_give_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flag_words_set_their_ms_flags),
-		cmocka_unit_test(test_clearing_words_go_to_clear_flags),
-		cmocka_unit_test(test_later_word_wins_over_earlier_opposite),
-		cmocka_unit_test(test_rbind_is_recursive_bind),
-		cmocka_unit_test(test_propagation_words_are_kept_apart),
-		cmocka_unit_test(test_unknown_words_are_joined_as_data),
-		cmocka_unit_test(test_defaults_and_nothing_give_nothing),
+	    cmocka_unit_test(test_flag_words_set_their_ms_flags),
+	    cmocka_unit_test(test_clearing_words_go_to_clear_flags),
+	    cmocka_unit_test(test_later_word_wins_over_earlier_opposite),
+	    cmocka_unit_test(test_rbind_is_recursive_bind),
+	    cmocka_unit_test(test_propagation_words_are_kept_apart),
+	    cmocka_unit_test(test_unknown_words_are_joined_as_data),
+	    cmocka_unit_test(test_defaults_and_nothing_give_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,10 +56,13 @@ static int load(struct rt_seccomp *sc)
 
 static int getppid_denied(void)
 {
-	char *names[] = { "getppid", NULL };
-	struct rt_seccomp_rule rule = { .names = names, .n_names = 1, .action = RT_SCMP_ERRNO,
-					.has_errno_ret = true, .errno_ret = EPERM };
-	struct rt_seccomp sc = { .default_action = RT_SCMP_ALLOW, .rules = &rule, .n_rules = 1 };
+	char *names[] = {"getppid", NULL};
+	struct rt_seccomp_rule rule = {.names = names,
+				       .n_names = 1,
+				       .action = RT_SCMP_ERRNO,
+				       .has_errno_ret = true,
+				       .errno_ret = EPERM};
+	struct rt_seccomp sc = {.default_action = RT_SCMP_ALLOW, .rules = &rule, .n_rules = 1};
 	long r;
 
 	if (load(&sc) < 0)
@@ -81,19 +84,25 @@ static void test_errno_rule_denies_getppid_with_eperm(void **state)
  * default action is dropped rather than refused by libseccomp. */
 static int tolerant_profile(void)
 {
-	char *names1[] = { "no_such_syscall_at_all", "getppid", NULL };
-	char *names2[] = { "getpid", NULL };
+	char *names1[] = {"no_such_syscall_at_all", "getppid", NULL};
+	char *names2[] = {"getpid", NULL};
 	struct rt_seccomp_rule rules[] = {
-		{ .names = names1, .n_names = 2, .action = RT_SCMP_ERRNO, .has_errno_ret = true,
-		  .errno_ret = ENOSYS },
-		{ .names = names2, .n_names = 1, .action = RT_SCMP_ALLOW },
+	    {.names = names1,
+	     .n_names = 2,
+	     .action = RT_SCMP_ERRNO,
+	     .has_errno_ret = true,
+	     .errno_ret = ENOSYS},
+	    {.names = names2, .n_names = 1, .action = RT_SCMP_ALLOW},
 	};
-	uint32_t arches[] = { seccomp_arch_native(),
-			      SCMP_ARCH_X86 };
-	char *flags[] = { "SECCOMP_FILTER_FLAG_LOG", NULL };
-	struct rt_seccomp sc = { .default_action = RT_SCMP_ALLOW, .rules = rules, .n_rules = 2,
-				 .architectures = arches, .n_architectures = 2, .flags = flags,
-				 .n_flags = 1 };
+	uint32_t arches[] = {seccomp_arch_native(), SCMP_ARCH_X86};
+	char *flags[] = {"SECCOMP_FILTER_FLAG_LOG", NULL};
+	struct rt_seccomp sc = {.default_action = RT_SCMP_ALLOW,
+				.rules = rules,
+				.n_rules = 2,
+				.architectures = arches,
+				.n_architectures = 2,
+				.flags = flags,
+				.n_flags = 1};
 
 	if (load(&sc) < 0)
 		return 10;
@@ -112,15 +121,19 @@ static void test_unknown_syscalls_are_skipped(void **state)
 /* Two conditions on one argument become two rules (either matches), as runc does. */
 static int same_arg_twice(void)
 {
-	char *names[] = { "personality", NULL };
+	char *names[] = {"personality", NULL};
 	struct rt_seccomp_arg args[] = {
-		{ .index = 0, .value = 0x0008, .op = SCMP_CMP_EQ },
-		{ .index = 0, .value = 0x20000, .op = SCMP_CMP_EQ },
+	    {.index = 0, .value = 0x0008, .op = SCMP_CMP_EQ},
+	    {.index = 0, .value = 0x20000, .op = SCMP_CMP_EQ},
 	};
-	struct rt_seccomp_rule rule = { .names = names, .n_names = 1, .action = RT_SCMP_ERRNO,
-					.has_errno_ret = true, .errno_ret = EACCES, .args = args,
-					.n_args = 2 };
-	struct rt_seccomp sc = { .default_action = RT_SCMP_ALLOW, .rules = &rule, .n_rules = 1 };
+	struct rt_seccomp_rule rule = {.names = names,
+				       .n_names = 1,
+				       .action = RT_SCMP_ERRNO,
+				       .has_errno_ret = true,
+				       .errno_ret = EACCES,
+				       .args = args,
+				       .n_args = 2};
+	struct rt_seccomp sc = {.default_action = RT_SCMP_ALLOW, .rules = &rule, .n_rules = 1};
 
 	if (load(&sc) < 0)
 		return 10;
@@ -140,7 +153,7 @@ static void test_conditions_on_one_argument_each_match(void **state)
 
 static void test_notify_is_refused(void **state)
 {
-	struct rt_seccomp sc = { .default_action = RT_SCMP_NOTIFY };
+	struct rt_seccomp sc = {.default_action = RT_SCMP_NOTIFY};
 	struct wren_err *err = NULL;
 
 	assert_int_equal(rt_seccomp_load(&sc, &err), -1);
@@ -151,10 +164,10 @@ static void test_notify_is_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_errno_rule_denies_getppid_with_eperm),
-		cmocka_unit_test(test_unknown_syscalls_are_skipped),
-		cmocka_unit_test(test_conditions_on_one_argument_each_match),
-		cmocka_unit_test(test_notify_is_refused),
+	    cmocka_unit_test(test_errno_rule_denies_getppid_with_eperm),
+	    cmocka_unit_test(test_unknown_syscalls_are_skipped),
+	    cmocka_unit_test(test_conditions_on_one_argument_each_match),
+	    cmocka_unit_test(test_notify_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@
 #include "runtime/util.h"
 
 #define MINIMAL_PROCESS "\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/\"}"
-#define MINIMAL_ROOT "\"root\":{\"path\":\"/rootfs\"}"
+#define MINIMAL_ROOT	"\"root\":{\"path\":\"/rootfs\"}"
 
 static char *fixture(const char *name)
 {
@@ -243,7 +243,8 @@ static void test_full_spec_fills_seccomp(void **state)
 
 static void test_minimal_spec_leaves_optional_parts_empty(void **state)
 {
-	struct rt_spec *s = parse_ok("{\"ociVersion\":\"1.0.2\"," MINIMAL_PROCESS "," MINIMAL_ROOT "}");
+	struct rt_spec *s =
+	    parse_ok("{\"ociVersion\":\"1.0.2\"," MINIMAL_PROCESS "," MINIMAL_ROOT "}");
 
 	assert_string_equal(s->root_path, "/rootfs");
 	assert_false(s->root_readonly);
@@ -291,9 +292,9 @@ static void test_data_after_the_document_is_refused(void **state)
 
 static void test_out_of_range_values_name_the_bounds(void **state)
 {
-	parse_fails("{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"oomScoreAdj\":1e19}," MINIMAL_ROOT
-		    "}",
-		    "config.json: process.oomScoreAdj: must be between -1000 and 1000");
+	parse_fails(
+	    "{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"oomScoreAdj\":1e19}," MINIMAL_ROOT "}",
+	    "config.json: process.oomScoreAdj: must be between -1000 and 1000");
 	parse_fails("{" MINIMAL_ROOT ",\"hooks\":{\"prestart\":[{\"path\":\"/x\",\"timeout\":0}]}}",
 		    "config.json: hooks.prestart[0].timeout: must be between 1 and 2147483647");
 }
@@ -321,14 +322,15 @@ static void test_relative_cwd_is_refused(void **state)
 
 static void test_wrong_types_name_the_field(void **state)
 {
-	parse_fails("{\"process\":{\"terminal\":\"yes\",\"args\":[\"x\"],\"cwd\":\"/\"}," MINIMAL_ROOT
-		    "}",
-		    "config.json: process.terminal: must be a boolean");
+	parse_fails(
+	    "{\"process\":{\"terminal\":\"yes\",\"args\":[\"x\"],\"cwd\":\"/\"}," MINIMAL_ROOT "}",
+	    "config.json: process.terminal: must be a boolean");
 	parse_fails("{" MINIMAL_ROOT ",\"linux\":{\"resources\":{\"memory\":{\"limit\":1.5}}}}",
 		    "config.json: linux.resources.memory.limit: must be an integer");
-	parse_fails("{" MINIMAL_ROOT ",\"linux\":{\"uidMappings\":[{\"containerID\":-1,\"hostID\":0,"
-		    "\"size\":1}]}}",
-		    "config.json: linux.uidMappings[0].containerID: must be a non-negative integer");
+	parse_fails(
+	    "{" MINIMAL_ROOT ",\"linux\":{\"uidMappings\":[{\"containerID\":-1,\"hostID\":0,"
+	    "\"size\":1}]}}",
+	    "config.json: linux.uidMappings[0].containerID: must be a non-negative integer");
 }
 
 static void test_missing_root_is_refused(void **state)
@@ -338,13 +340,15 @@ static void test_missing_root_is_refused(void **state)
 
 static void test_unknown_namespace_type_is_refused(void **state)
 {
-	parse_fails("{" MINIMAL_ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"net\"}]}}",
+	parse_fails("{" MINIMAL_ROOT
+		    ",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"net\"}]}}",
 		    "config.json: linux.namespaces[1].type: unknown namespace type \"net\"");
 }
 
 static void test_duplicate_namespace_is_refused(void **state)
 {
-	parse_fails("{" MINIMAL_ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"},{\"type\":\"ipc\"}]}}",
+	parse_fails("{" MINIMAL_ROOT
+		    ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"},{\"type\":\"ipc\"}]}}",
 		    "config.json: linux.namespaces[1].type: duplicate namespace type \"ipc\"");
 }
 
@@ -357,7 +361,8 @@ static void test_relative_mount_destination_is_refused(void **state)
 
 static void test_unknown_seccomp_action_is_refused(void **state)
 {
-	parse_fails("{" MINIMAL_ROOT ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+	parse_fails("{" MINIMAL_ROOT
+		    ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
 		    "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_MAYBE\"}]}}}",
 		    "config.json: linux.seccomp.syscalls[0].action: unknown seccomp action "
 		    "\"SCMP_ACT_MAYBE\"");
@@ -367,7 +372,8 @@ static void test_unknown_seccomp_action_is_refused(void **state)
 
 static void test_unknown_seccomp_operator_is_refused(void **state)
 {
-	parse_fails("{" MINIMAL_ROOT ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+	parse_fails("{" MINIMAL_ROOT
+		    ",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
 		    "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":"
 		    "[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_XX\"}]}]}}}",
 		    "config.json: linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator "
@@ -376,16 +382,17 @@ static void test_unknown_seccomp_operator_is_refused(void **state)
 
 static void test_unknown_rlimit_is_refused(void **state)
 {
-	parse_fails("{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_FOO\","
-		    "\"soft\":1,\"hard\":1}]}," MINIMAL_ROOT "}",
-		    "config.json: process.rlimits[0].type: unknown rlimit type \"RLIMIT_FOO\"");
+	parse_fails(
+	    "{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"rlimits\":[{\"type\":\"RLIMIT_FOO\","
+	    "\"soft\":1,\"hard\":1}]}," MINIMAL_ROOT "}",
+	    "config.json: process.rlimits[0].type: unknown rlimit type \"RLIMIT_FOO\"");
 }
 
 static void test_unknown_capability_is_ignored(void **state)
 {
-	struct rt_spec *s = parse_ok(
-		"{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":"
-		"[\"CAP_FROBNICATE\",\"CAP_SYS_ADMIN\"]}}," MINIMAL_ROOT "}");
+	struct rt_spec *s =
+	    parse_ok("{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":"
+		     "[\"CAP_FROBNICATE\",\"CAP_SYS_ADMIN\"]}}," MINIMAL_ROOT "}");
 
 	assert_int_equal(s->process->caps.bounding, 1ULL << CAP_SYS_ADMIN);
 	rt_spec_free(s);
@@ -393,8 +400,9 @@ static void test_unknown_capability_is_ignored(void **state)
 
 static void test_unknown_fields_are_ignored(void **state)
 {
-	struct rt_spec *s = parse_ok("{\"windows\":{\"x\":1},\"vm\":null,\"process\":{\"args\":[\"x\"],"
-				     "\"cwd\":\"/\",\"commandLine\":\"x\"}," MINIMAL_ROOT "}");
+	struct rt_spec *s =
+	    parse_ok("{\"windows\":{\"x\":1},\"vm\":null,\"process\":{\"args\":[\"x\"],"
+		     "\"cwd\":\"/\",\"commandLine\":\"x\"}," MINIMAL_ROOT "}");
 
 	assert_string_equal(s->process->args[0], "x");
 	rt_spec_free(s);
@@ -455,8 +463,9 @@ static void test_load_reads_the_bundles_config(void **state)
 
 static void test_process_parse_reads_an_exec_spec(void **state)
 {
-	const char *json = "{\"args\":[\"sh\"],\"cwd\":\"/tmp\",\"env\":[\"A=1\"],\"user\":{\"uid\":7,"
-			   "\"gid\":8},\"terminal\":true}";
+	const char *json =
+	    "{\"args\":[\"sh\"],\"cwd\":\"/tmp\",\"env\":[\"A=1\"],\"user\":{\"uid\":7,"
+	    "\"gid\":8},\"terminal\":true}";
 	struct wren_err *err = NULL;
 	struct rt_process *p = NULL;
 
@@ -473,8 +482,9 @@ static void test_process_parse_reads_an_exec_spec(void **state)
 
 static void test_resources_parse_reads_an_update(void **state)
 {
-	const char *json = "{\"memory\":{\"limit\":67108864,\"swappiness\":-1},\"pids\":{\"limit\":-1},"
-			   "\"cpu\":{\"quota\":-1}}";
+	const char *json =
+	    "{\"memory\":{\"limit\":67108864,\"swappiness\":-1},\"pids\":{\"limit\":-1},"
+	    "\"cpu\":{\"quota\":-1}}";
 	struct wren_err *err = NULL;
 	struct rt_resources r;
 
@@ -504,35 +514,35 @@ static void test_huge_values_are_clamped_not_wrapped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_spec_fills_process),
-		cmocka_unit_test(test_full_spec_fills_root_mounts_hooks_annotations),
-		cmocka_unit_test(test_full_spec_fills_linux),
-		cmocka_unit_test(test_full_spec_fills_resources),
-		cmocka_unit_test(test_full_spec_fills_seccomp),
-		cmocka_unit_test(test_minimal_spec_leaves_optional_parts_empty),
-		cmocka_unit_test(test_spec_without_process_parses),
-		cmocka_unit_test(test_malformed_json_names_the_byte),
-		cmocka_unit_test(test_non_object_document_is_refused),
-		cmocka_unit_test(test_data_after_the_document_is_refused),
-		cmocka_unit_test(test_out_of_range_values_name_the_bounds),
-		cmocka_unit_test(test_missing_args_are_refused),
-		cmocka_unit_test(test_relative_cwd_is_refused),
-		cmocka_unit_test(test_wrong_types_name_the_field),
-		cmocka_unit_test(test_missing_root_is_refused),
-		cmocka_unit_test(test_unknown_namespace_type_is_refused),
-		cmocka_unit_test(test_duplicate_namespace_is_refused),
-		cmocka_unit_test(test_relative_mount_destination_is_refused),
-		cmocka_unit_test(test_unknown_seccomp_action_is_refused),
-		cmocka_unit_test(test_unknown_seccomp_operator_is_refused),
-		cmocka_unit_test(test_unknown_rlimit_is_refused),
-		cmocka_unit_test(test_unknown_capability_is_ignored),
-		cmocka_unit_test(test_unknown_fields_are_ignored),
-		cmocka_unit_test(test_type_bind_mount_is_a_bind_without_the_option),
-		cmocka_unit_test(test_config_over_16mib_is_refused),
-		cmocka_unit_test(test_load_reads_the_bundles_config),
-		cmocka_unit_test(test_process_parse_reads_an_exec_spec),
-		cmocka_unit_test(test_resources_parse_reads_an_update),
-		cmocka_unit_test(test_huge_values_are_clamped_not_wrapped),
+	    cmocka_unit_test(test_full_spec_fills_process),
+	    cmocka_unit_test(test_full_spec_fills_root_mounts_hooks_annotations),
+	    cmocka_unit_test(test_full_spec_fills_linux),
+	    cmocka_unit_test(test_full_spec_fills_resources),
+	    cmocka_unit_test(test_full_spec_fills_seccomp),
+	    cmocka_unit_test(test_minimal_spec_leaves_optional_parts_empty),
+	    cmocka_unit_test(test_spec_without_process_parses),
+	    cmocka_unit_test(test_malformed_json_names_the_byte),
+	    cmocka_unit_test(test_non_object_document_is_refused),
+	    cmocka_unit_test(test_data_after_the_document_is_refused),
+	    cmocka_unit_test(test_out_of_range_values_name_the_bounds),
+	    cmocka_unit_test(test_missing_args_are_refused),
+	    cmocka_unit_test(test_relative_cwd_is_refused),
+	    cmocka_unit_test(test_wrong_types_name_the_field),
+	    cmocka_unit_test(test_missing_root_is_refused),
+	    cmocka_unit_test(test_unknown_namespace_type_is_refused),
+	    cmocka_unit_test(test_duplicate_namespace_is_refused),
+	    cmocka_unit_test(test_relative_mount_destination_is_refused),
+	    cmocka_unit_test(test_unknown_seccomp_action_is_refused),
+	    cmocka_unit_test(test_unknown_seccomp_operator_is_refused),
+	    cmocka_unit_test(test_unknown_rlimit_is_refused),
+	    cmocka_unit_test(test_unknown_capability_is_ignored),
+	    cmocka_unit_test(test_unknown_fields_are_ignored),
+	    cmocka_unit_test(test_type_bind_mount_is_a_bind_without_the_option),
+	    cmocka_unit_test(test_config_over_16mib_is_refused),
+	    cmocka_unit_test(test_load_reads_the_bundles_config),
+	    cmocka_unit_test(test_process_parse_reads_an_exec_spec),
+	    cmocka_unit_test(test_resources_parse_reads_an_update),
+	    cmocka_unit_test(test_huge_values_are_clamped_not_wrapped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
