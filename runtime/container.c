@@ -79,8 +79,9 @@ static int parent_setup(struct rt_container *c, struct wren_err **err)
 		return -1;
 	if (user && (user->path == NULL || user->path[0] == 0)) {
 		if (write_id_map(c->pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err) <
-			    0 ||
-		    write_id_map(c->pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err) < 0)
+			0 ||
+		    write_id_map(c->pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err) <
+			0)
 			return -1;
 	}
 	if (spec->process->has_oom_score_adj &&
@@ -110,13 +111,13 @@ static int clone_init(struct rt_container *c, const struct rt_create_opts *o, in
 	uint64_t flags = rt_ns_clone_flags(c->spec);
 	int saved = -1, pidfd = -1;
 	struct rt_init_args a = {
-		.spec = c->spec,
-		.id = c->id,
-		.bundle = c->bundle,
-		.stdio = { o->stdio[0], o->stdio[1], o->stdio[2] },
-		.sync_fd = child_end,
-		.no_pivot_root = o->no_pivot_root,
-		.no_new_keyring = o->no_new_keyring,
+	    .spec = c->spec,
+	    .id = c->id,
+	    .bundle = c->bundle,
+	    .stdio = {o->stdio[0], o->stdio[1], o->stdio[2]},
+	    .sync_fd = child_end,
+	    .no_pivot_root = o->no_pivot_root,
+	    .no_new_keyring = o->no_new_keyring,
 	};
 	pid_t pid;
 
@@ -147,8 +148,9 @@ int rt_container_create(const struct rt_create_opts *o, struct rt_container **ou
 	int sv[2];
 
 	if (spec->process == NULL || spec->process->n_args == 0)
-		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-				     "config.json: process.args: must be a non-empty array of strings");
+		return wren_err_code(
+		    err, WREN_E_INVALID_ARGUMENT,
+		    "config.json: process.args: must be a non-empty array of strings");
 	c = xzalloc(sizeof(*c));
 	c->id = xstrdup(o->id);
 	c->bundle = xstrdup(o->bundle);
@@ -245,11 +247,12 @@ int rt_container_on_sync(struct rt_container *c, struct wren_err **err)
 		}
 		if (r == 0) {
 			if (c->phase == PH_STARTING) {
-				/* the CLOEXEC socket closed: execve happened. The fd is closed after
-				 * the hooks, so that its number is not reused while the caller may
-				 * still have it in its epoll set. */
+				/* the CLOEXEC socket closed: execve happened. The fd is closed
+				 * after the hooks, so that its number is not reused while the
+				 * caller may still have it in its epoll set. */
 				c->phase = PH_STARTED;
-				r = run_parent_hooks(c, "running", RT_HOOK_POSTSTART, "poststart", err);
+				r = run_parent_hooks(c, "running", RT_HOOK_POSTSTART, "poststart",
+						     err);
 				close_sync(c);
 				if (r < 0) {
 					rt_sys_pidfd_send_signal(c->pidfd, SIGKILL);
@@ -267,7 +270,8 @@ int rt_container_on_sync(struct rt_container *c, struct wren_err **err)
 			log_line(c, (enum rt_log_level)m.arg, m.text);
 			break;
 		case RT_MSG_ERROR:
-			wren_err_code(err, WREN_E_UNKNOWN, "%s", m.len ? m.text : "container init failed");
+			wren_err_code(err, WREN_E_UNKNOWN, "%s",
+				      m.len ? m.text : "container init failed");
 			if (err && *err)
 				(*err)->errnum = m.arg;
 			return child_failed(c);
@@ -279,7 +283,8 @@ int rt_container_on_sync(struct rt_container *c, struct wren_err **err)
 		case RT_MSG_HOOKS:
 			if (c->phase != PH_SETUP)
 				goto protocol;
-			if (run_parent_hooks(c, "creating", RT_HOOK_PRESTART, "prestart", err) < 0 ||
+			if (run_parent_hooks(c, "creating", RT_HOOK_PRESTART, "prestart", err) <
+				0 ||
 			    run_parent_hooks(c, "creating", RT_HOOK_CREATE_RUNTIME, "createRuntime",
 					     err) < 0)
 				return child_failed(c);

@@ -131,12 +131,12 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return wren_err_errno(err, errno, "socketpair");
 	a = (struct exec_child_args){
-		.spec = rt_container_spec(c),
-		.p = o->process,
-		.stdio = { o->stdio[0], o->stdio[1], o->stdio[2] },
-		.sync_fd = sv[1],
-		.init_pidfd = init_pidfd,
-		.ns_flags = rt_ns_differing(rt_container_pid(c)),
+	    .spec = rt_container_spec(c),
+	    .p = o->process,
+	    .stdio = {o->stdio[0], o->stdio[1], o->stdio[2]},
+	    .sync_fd = sv[1],
+	    .init_pidfd = init_pidfd,
+	    .ns_flags = rt_ns_differing(rt_container_pid(c)),
 	};
 	/* the container always has its own mount namespace: not seeing it means the init is gone,
 	 * and an exec must never fall back to the daemon's namespaces */
@@ -230,7 +230,8 @@ int rt_exec_on_sync(struct rt_exec *e, struct wren_err **err)
 			if (err && *err)
 				(*err)->errnum = m.arg;
 		} else {
-			wren_err_code(err, WREN_E_UNKNOWN, "exec: unexpected sync message %u", m.type);
+			wren_err_code(err, WREN_E_UNKNOWN, "exec: unexpected sync message %u",
+				      m.type);
 		}
 		return exec_failed(e);
 	}

@@ -170,7 +170,8 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	if (rt_sync_expect(sync, RT_MSG_GO, NULL) < 0)
 		_exit(1);
 	if (spec->n_hooks[RT_HOOK_START_CONTAINER]) {
-		_cleanup_free_ char *state = rt_state_json(spec, a->id, "created", host_pid, a->bundle);
+		_cleanup_free_ char *state =
+		    rt_state_json(spec, a->id, "created", host_pid, a->bundle);
 		if (rt_hooks_run(spec->hooks[RT_HOOK_START_CONTAINER],
 				 spec->n_hooks[RT_HOOK_START_CONTAINER], "startContainer", state,
 				 &err) < 0)

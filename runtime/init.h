@@ -23,7 +23,7 @@ _Noreturn void rt_init_child(const struct rt_init_args *a);
 /* Send err as ERROR{errno, message} and _exit(status). */
 _Noreturn void rt_child_fail(int sync_fd, struct wren_err *err, int status);
 void rt_child_log(int sync_fd, enum rt_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Whether seccomp must be loaded before the user switch: without no_new_privs, installing a filter
  * needs CAP_SYS_ADMIN, which the final user may not keep (runc's rule). */
 bool rt_seccomp_early(const struct rt_spec *spec, const struct rt_process *p);

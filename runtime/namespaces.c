@@ -14,10 +14,10 @@ static const struct {
 	uint64_t flag;
 	const char *name;
 } ns_table[RT_NS__MAX] = {
-	[RT_NS_PID] = { CLONE_NEWPID, "pid" },	       [RT_NS_NETWORK] = { CLONE_NEWNET, "net" },
-	[RT_NS_MOUNT] = { CLONE_NEWNS, "mnt" },	       [RT_NS_IPC] = { CLONE_NEWIPC, "ipc" },
-	[RT_NS_UTS] = { CLONE_NEWUTS, "uts" },	       [RT_NS_USER] = { CLONE_NEWUSER, "user" },
-	[RT_NS_CGROUP] = { CLONE_NEWCGROUP, "cgroup" }, [RT_NS_TIME] = { CLONE_NEWTIME, "time" },
+    [RT_NS_PID] = {CLONE_NEWPID, "pid"},	  [RT_NS_NETWORK] = {CLONE_NEWNET, "net"},
+    [RT_NS_MOUNT] = {CLONE_NEWNS, "mnt"},	  [RT_NS_IPC] = {CLONE_NEWIPC, "ipc"},
+    [RT_NS_UTS] = {CLONE_NEWUTS, "uts"},	  [RT_NS_USER] = {CLONE_NEWUSER, "user"},
+    [RT_NS_CGROUP] = {CLONE_NEWCGROUP, "cgroup"}, [RT_NS_TIME] = {CLONE_NEWTIME, "time"},
 };
 
 uint64_t rt_ns_flag(enum rt_ns_type t)
@@ -75,8 +75,8 @@ int rt_ns_join_paths(const struct rt_spec *spec, struct wren_err **err)
 {
 	/* user first (it grants the rights to join the others), mount last (the paths of the
 	 * others are resolved in the current mount namespace) */
-	static const enum rt_ns_type order[] = { RT_NS_USER, RT_NS_IPC,	   RT_NS_UTS,	RT_NS_NETWORK,
-						 RT_NS_CGROUP, RT_NS_TIME, RT_NS_MOUNT };
+	static const enum rt_ns_type order[] = {RT_NS_USER,   RT_NS_IPC,  RT_NS_UTS,  RT_NS_NETWORK,
+						RT_NS_CGROUP, RT_NS_TIME, RT_NS_MOUNT};
 
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		for (size_t i = 0; i < spec->n_namespaces; i++) {

@@ -91,8 +91,9 @@ int rt_proc_set_hostname(const struct rt_spec *spec, struct wren_err **err)
 
 	if ((spec->hostname && spec->hostname[0]) || (spec->domainname && spec->domainname[0])) {
 		if (!uts)
-			return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-					     "unable to set hostname without a private UTS namespace");
+			return wren_err_code(
+			    err, WREN_E_INVALID_ARGUMENT,
+			    "unable to set hostname without a private UTS namespace");
 	}
 	if (spec->hostname && spec->hostname[0] &&
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
@@ -124,7 +125,7 @@ int rt_proc_sysctls(const struct rt_spec *spec, struct wren_err **err)
 int rt_proc_rlimits(const struct rt_process *p, struct wren_err **err)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {
-		struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+		struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
 			return wren_err_errno(err, errno, "setrlimit %d", p->rlimits[i].resource);
 	}
@@ -199,7 +200,7 @@ static char *passwd_home(uid_t uid)
 	if (read_file("/etc/passwd", 1 << 20, &buf, NULL) < 0)
 		return NULL;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[7] = { 0 };
+		char *f[7] = {0};
 		int k = 0;
 		for (char *c = line; k < 7; k++) {
 			f[k] = c;
@@ -271,7 +272,8 @@ int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err
 			return lookup_fail(err, e, "exec: \"%s\": %spermission denied", name, "");
 		if (e != 0) {
 			char eb[128];
-			_cleanup_free_ char *st = xasprintf("stat %s: %s", name, go_strerror(e, eb));
+			_cleanup_free_ char *st =
+			    xasprintf("stat %s: %s", name, go_strerror(e, eb));
 			return lookup_fail(err, e, "exec: \"%s\": %s", name, st);
 		}
 		found = xstrdup(name);
@@ -279,8 +281,8 @@ int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err
 		const char *path = env_get(p->env, p->n_env, "PATH");
 		for (const char *d = path; d && *d;) {
 			size_t len = strcspn(d, ":");
-			_cleanup_free_ char *cand = xasprintf("%.*s/%s", (int)(len ? len : 1),
-							      len ? d : ".", name);
+			_cleanup_free_ char *cand =
+			    xasprintf("%.*s/%s", (int)(len ? len : 1), len ? d : ".", name);
 			if (find_executable(cand) == 0) {
 				found = steal_ptr(&cand);
 				break;
@@ -291,8 +293,8 @@ int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err
 		}
 		if (found == NULL)
 			return lookup_fail(err, ENOENT,
-					   "exec: \"%s\": executable file not found in $PATH%s", name,
-					   "");
+					   "exec: \"%s\": executable file not found in $PATH%s",
+					   name, "");
 	}
 	/* as runc: the x bit may be there on a noexec mount or for another user */
 	if (faccessat(AT_FDCWD, found, X_OK, AT_EACCESS) < 0) {

@@ -13,8 +13,8 @@
 
 /* First thing after clone: default signal dispositions and an empty mask (the daemon blocks and
  * ignores some), stdio[i] (-1: /dev/null) onto fd i, the sync socket moved to fd 3, and every other
- * inherited fd closed but *keep (if not NULL and >= 0), which moves to fd 4. Returns the new sync fd
- * (3) or -1 (nothing can be reported then). */
+ * inherited fd closed but *keep (if not NULL and >= 0), which moves to fd 4. Returns the new sync
+ * fd (3) or -1 (nothing can be reported then). */
 int rt_proc_setup_fds(const int stdio[3], int sync_fd, int *keep);
 /* Close every fd above the sync fd again (hooks and libraries may have opened some). */
 void rt_proc_close_extra_fds(int sync_fd);

@@ -2,8 +2,8 @@
  * the OCI mounts, devices, pivot_root, masked and readonly paths. See rootfs.h.
  *
  * Every mount destination is resolved with openat2(RESOLVE_IN_ROOT) under the rootfs and mounted
- * through /proc/self/fd/N of the resolved O_PATH fd, so a symlink planted in an image cannot point a
- * mount outside the container (the class of runc CVE-2021-30465). */
+ * through /proc/self/fd/N of the resolved O_PATH fd, so a symlink planted in an image cannot point
+ * a mount outside the container (the class of runc CVE-2021-30465). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,7 +23,7 @@
 #include "runtime/syscalls.h"
 #include "runtime/util.h"
 
-#define FD_PATH_MAX 32
+#define FD_PATH_MAX    32
 #define MS_PROPAGATION (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)
 
 static void fd_path(char buf[FD_PATH_MAX], int fd)
@@ -114,9 +114,10 @@ static int mount_one_rootfs(const char *dir, const struct rt_mount *m, struct wr
 		if (compact)
 			data = compact;
 		if (strlen(data) >= (size_t)page)
-			return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-					     "overlay mount options too long (%zu bytes, limit %ld)",
-					     strlen(data), page - 1);
+			return wren_err_code(
+			    err, WREN_E_INVALID_ARGUMENT,
+			    "overlay mount options too long (%zu bytes, limit %ld)", strlen(data),
+			    page - 1);
 	}
 	if (mount(m->source, target, type, flags & ~(unsigned long)MS_PROPAGATION, data) < 0)
 		return wren_err_errno(err, errno, "mount %s (%s) on %s", m->source,
@@ -142,7 +143,8 @@ int rt_rootfs_mount(const char *dir, const struct rt_mount *m, size_t n, struct 
 			continue;
 		while (i-- > 0) {
 			const char *t = m[i].target;
-			_cleanup_free_ char *p = t && t[0] ? xasprintf("%s/%s", dir, t) : xstrdup(dir);
+			_cleanup_free_ char *p =
+			    t && t[0] ? xasprintf("%s/%s", dir, t) : xstrdup(dir);
 			umount2(p, MNT_DETACH);
 		}
 		return -1;
@@ -164,7 +166,7 @@ int rt_rootfs_unmount(const char *dir, struct wren_err **err)
 		if (errno == EINTR)
 			continue;
 		if (errno == EBUSY && busy++ < 50) {
-			struct timespec ts = { 0, 50 * 1000 * 1000 };
+			struct timespec ts = {0, 50 * 1000 * 1000};
 			nanosleep(&ts, NULL);
 			continue;
 		}
@@ -225,13 +227,14 @@ int rt_rootfs_open_in_root(int rootfd, const char *path, bool create, bool last_
 					return wren_err_errno(err, errno, "create %s in the rootfs",
 							      path);
 			} else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
-				return wren_err_errno(err, errno, "mkdir %.*s in the rootfs", (int)end,
-						      path);
+				return wren_err_errno(err, errno, "mkdir %.*s in the rootfs",
+						      (int)end, path);
 			}
 			next = open_partial(rootfd, path, end);
 		}
 		if (next < 0)
-			return wren_err_errno(err, errno, "resolve %.*s in the rootfs", (int)end, path);
+			return wren_err_errno(err, errno, "resolve %.*s in the rootfs", (int)end,
+					      path);
 		close(parent);
 		parent = next;
 	}
@@ -270,7 +273,8 @@ static int bind_remount(int fd, unsigned long flags)
 	return mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | flags | kept_flags(fd), NULL);
 }
 
-/* ---- the spec's mounts ------------------------------------------------------------------------ */
+/* ---- the spec's mounts ------------------------------------------------------------------------
+ */
 
 struct mnt_ctx {
 	const struct rt_spec *spec;
@@ -320,7 +324,8 @@ static int mount_at(struct mnt_ctx *cx, const char *dest, const char *source, co
 static int mount_cgroup(struct mnt_ctx *cx, const struct rt_mount_spec *m, struct wren_err **err)
 {
 	bool cgns = rt_spec_namespace(cx->spec, RT_NS_CGROUP) != NULL;
-	unsigned long fl = (m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~(unsigned long)MS_RDONLY;
+	unsigned long fl =
+	    (m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~(unsigned long)MS_RDONLY;
 	_cleanup_free_ char *cg = NULL;
 	char *line, *save = NULL;
 
@@ -331,12 +336,15 @@ static int mount_cgroup(struct mnt_ctx *cx, const struct rt_mount_spec *m, struc
 		if (read_file("/proc/self/cgroup", 1 << 16, &cg, NULL) < 0)
 			return wren_err_errno(err, errno, "read /proc/self/cgroup");
 		char *path = strstr(cg, "0::");
-		_cleanup_free_ char *src = xasprintf("/sys/fs/cgroup%.*s", path ? (int)strcspn(path + 3, "\n") : 0,
-						     path ? path + 3 : "");
-		return mount_at(cx, m->destination, src, NULL, MS_BIND | MS_REC | (m->flags & MS_RDONLY),
-				m->propagation, NULL, true, false, err);
+		_cleanup_free_ char *src =
+		    xasprintf("/sys/fs/cgroup%.*s", path ? (int)strcspn(path + 3, "\n") : 0,
+			      path ? path + 3 : "");
+		return mount_at(cx, m->destination, src, NULL,
+				MS_BIND | MS_REC | (m->flags & MS_RDONLY), m->propagation, NULL,
+				true, false, err);
 	}
-	if (mount_at(cx, m->destination, "tmpfs", "tmpfs", fl, 0, "mode=755", false, false, err) < 0)
+	if (mount_at(cx, m->destination, "tmpfs", "tmpfs", fl, 0, "mode=755", false, false, err) <
+	    0)
 		return -1;
 	if (read_file("/proc/self/cgroup", 1 << 16, &cg, NULL) < 0)
 		return wren_err_errno(err, errno, "read /proc/self/cgroup");
@@ -360,14 +368,14 @@ static int mount_cgroup(struct mnt_ctx *cx, const struct rt_mount_spec *m, struc
 			r = mount_at(cx, dest, "cgroup", "cgroup", fl | (m->flags & MS_RDONLY), 0,
 				     ctrl, false, false, err);
 		else
-			r = mount_at(cx, dest, src, NULL, MS_BIND | MS_REC | (m->flags & MS_RDONLY), 0,
-				     NULL, true, false, err);
+			r = mount_at(cx, dest, src, NULL, MS_BIND | MS_REC | (m->flags & MS_RDONLY),
+				     0, NULL, true, false, err);
 		if (r < 0)
 			return -1;
 		/* cpu,cpuacct is also reachable as cpu and cpuacct */
 		if (strchr(dir, ',')) {
 			_cleanup_close_ int pfd =
-				rt_rootfs_open_in_root(cx->rootfd, m->destination, false, false, err);
+			    rt_rootfs_open_in_root(cx->rootfd, m->destination, false, false, err);
 			if (pfd < 0)
 				return -1;
 			_cleanup_free_ char *names = xstrdup(dir);
@@ -380,9 +388,10 @@ static int mount_cgroup(struct mnt_ctx *cx, const struct rt_mount_spec *m, struc
 	}
 	if (m->flags & MS_RDONLY) {
 		_cleanup_close_ int top =
-			rt_rootfs_open_in_root(cx->rootfd, m->destination, false, false, err);
+		    rt_rootfs_open_in_root(cx->rootfd, m->destination, false, false, err);
 		if (top < 0 || bind_remount(top, MS_RDONLY) < 0)
-			return wren_err_errno(err, errno, "remount \"%s\" read-only", m->destination);
+			return wren_err_errno(err, errno, "remount \"%s\" read-only",
+					      m->destination);
 	}
 	return 0;
 }
@@ -394,7 +403,8 @@ static int mount_entry(struct mnt_ctx *cx, const struct rt_mount_spec *m, struct
 
 	if (type && (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)) {
 		if (mount_cgroup(cx, m, err) < 0)
-			return wren_err_wrap(err, "mount \"%s\" to \"%s\"", mnt_name(m), m->destination);
+			return wren_err_wrap(err, "mount \"%s\" to \"%s\"", mnt_name(m),
+					     m->destination);
 		return 0;
 	}
 	if (m->bind) {
@@ -408,15 +418,16 @@ static int mount_entry(struct mnt_ctx *cx, const struct rt_mount_spec *m, struct
 			m->flags, m->propagation, m->data, m->bind, is_file, err);
 }
 
-/* ---- devices ---------------------------------------------------------------------------------- */
+/* ---- devices ----------------------------------------------------------------------------------
+ */
 
 static const struct rt_device default_devices[] = {
-	{ .path = "/dev/null", .type = 'c', .major = 1, .minor = 3 },
-	{ .path = "/dev/zero", .type = 'c', .major = 1, .minor = 5 },
-	{ .path = "/dev/full", .type = 'c', .major = 1, .minor = 7 },
-	{ .path = "/dev/random", .type = 'c', .major = 1, .minor = 8 },
-	{ .path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9 },
-	{ .path = "/dev/tty", .type = 'c', .major = 5, .minor = 0 },
+    {.path = "/dev/null", .type = 'c', .major = 1, .minor = 3},
+    {.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5},
+    {.path = "/dev/full", .type = 'c', .major = 1, .minor = 7},
+    {.path = "/dev/random", .type = 'c', .major = 1, .minor = 8},
+    {.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9},
+    {.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
 };
 
 static int create_device(struct mnt_ctx *cx, const struct rt_device *d, bool is_default,
@@ -461,8 +472,10 @@ static bool dev_is_bind(const struct rt_spec *spec)
 static int create_devices(struct mnt_ctx *cx, struct wren_err **err)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "fd" },	   { "/proc/self/fd/0", "stdin" },
-		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+	    {"/proc/self/fd", "fd"},
+	    {"/proc/self/fd/0", "stdin"},
+	    {"/proc/self/fd/1", "stdout"},
+	    {"/proc/self/fd/2", "stderr"},
 	};
 	_cleanup_close_ int dev = -1;
 	mode_t old = umask(0);
@@ -500,7 +513,8 @@ static int create_devices(struct mnt_ctx *cx, struct wren_err **err)
 	return 0;
 }
 
-/* ---- the sequence ----------------------------------------------------------------------------- */
+/* ---- the sequence -----------------------------------------------------------------------------
+ */
 
 static unsigned long propagation_flags(const char *s)
 {
@@ -508,10 +522,10 @@ static unsigned long propagation_flags(const char *s)
 		const char *name;
 		unsigned long flags;
 	} t[] = {
-		{ "shared", MS_SHARED },	     { "rshared", MS_SHARED | MS_REC },
-		{ "private", MS_PRIVATE },	     { "rprivate", MS_PRIVATE | MS_REC },
-		{ "slave", MS_SLAVE },		     { "rslave", MS_SLAVE | MS_REC },
-		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+	    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+	    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+	    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+	    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 	};
 	for (size_t i = 0; s && i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(s, t[i].name) == 0)
@@ -549,7 +563,7 @@ static int parent_mount_private(const char *rootfs, struct wren_err **err)
 int rt_rootfs_prepare(const struct rt_spec *spec, struct wren_err **err)
 {
 	unsigned long prop = propagation_flags(spec->rootfs_propagation);
-	struct mnt_ctx cx = { .spec = spec, .rootfd = -1 };
+	struct mnt_ctx cx = {.spec = spec, .rootfd = -1};
 	int r = -1;
 
 	if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
@@ -662,7 +676,8 @@ int rt_rootfs_finalize(const struct rt_spec *spec, struct wren_err **err)
 	unsigned long prop = propagation_flags(spec->rootfs_propagation);
 
 	if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
-		return wren_err_errno(err, errno, "set rootfs propagation %s", spec->rootfs_propagation);
+		return wren_err_errno(err, errno, "set rootfs propagation %s",
+				      spec->rootfs_propagation);
 	for (size_t i = 0; i < spec->n_readonly_paths; i++)
 		if (readonly_path(spec->readonly_paths[i], err) < 0)
 			return -1;

@@ -15,9 +15,9 @@ struct wire_hdr {
 int rt_sync_send(int fd, uint32_t type, int32_t arg, const char *text)
 {
 	size_t n = text ? strnlen(text, RT_SYNC_TEXT_MAX) : 0;
-	struct wire_hdr h = { .type = type, .arg = arg, .len = (uint32_t)n };
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)text, n } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n ? 2 : 1 };
+	struct wire_hdr h = {.type = type, .arg = arg, .len = (uint32_t)n};
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)text, n}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n ? 2 : 1};
 
 	for (;;) {
 		ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
@@ -31,8 +31,8 @@ int rt_sync_send(int fd, uint32_t type, int32_t arg, const char *text)
 int rt_sync_recv(int fd, struct rt_sync_msg *m)
 {
 	struct wire_hdr h;
-	struct iovec iov[2] = { { &h, sizeof(h) }, { m->text, RT_SYNC_TEXT_MAX } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct iovec iov[2] = {{&h, sizeof(h)}, {m->text, RT_SYNC_TEXT_MAX}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	ssize_t r;
 
 	do

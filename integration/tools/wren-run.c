@@ -24,7 +24,7 @@
 
 static void log_line(void *ud, enum rt_log_level level, const char *msg)
 {
-	static const char *const names[] = { "error", "warn", "info", "debug" };
+	static const char *const names[] = {"error", "warn", "info", "debug"};
 	(void)ud;
 	fprintf(stderr, "wren-run: init %s: %s\n", (unsigned)level < 4 ? names[level] : "?", msg);
 }
@@ -40,7 +40,7 @@ static int die(struct wren_err *err, const char *what)
 static int drive(struct rt_container *c, int want, struct wren_err **err)
 {
 	for (;;) {
-		struct pollfd p = { .fd = rt_container_sync_fd(c), .events = POLLIN };
+		struct pollfd p = {.fd = rt_container_sync_fd(c), .events = POLLIN};
 		int r;
 		if (p.fd < 0)
 			return wren_err_code(err, WREN_E_UNKNOWN, "sync socket closed early");
@@ -70,8 +70,8 @@ static int reap(int pidfd)
 static int wait_forwarding(struct rt_container *c, int sfd)
 {
 	for (;;) {
-		struct pollfd p[2] = { { .fd = rt_container_pidfd(c), .events = POLLIN },
-				       { .fd = sfd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = rt_container_pidfd(c), .events = POLLIN},
+				      {.fd = sfd, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -91,11 +91,11 @@ static int wait_forwarding(struct rt_container *c, int sfd)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { { "no-pivot", no_argument, NULL, 'p' },
-						  { "no-new-keyring", no_argument, NULL, 'k' },
-						  { "help", no_argument, NULL, 'h' },
-						  { 0 } };
-	struct rt_create_opts o = { .stdio = { 0, 1, 2 }, .log = log_line };
+	static const struct option longopts[] = {{"no-pivot", no_argument, NULL, 'p'},
+						 {"no-new-keyring", no_argument, NULL, 'k'},
+						 {"help", no_argument, NULL, 'h'},
+						 {0}};
+	struct rt_create_opts o = {.stdio = {0, 1, 2}, .log = log_line};
 	struct rt_container *c = NULL;
 	struct rt_spec *spec = NULL;
 	struct wren_err *err = NULL;
@@ -112,7 +112,8 @@ int main(int argc, char **argv)
 			o.no_new_keyring = true;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [--no-pivot] [--no-new-keyring] BUNDLE ID\n", argv[0]);
+			fprintf(stderr, "usage: %s [--no-pivot] [--no-new-keyring] BUNDLE ID\n",
+				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}

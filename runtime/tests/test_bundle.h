@@ -25,15 +25,16 @@ struct bundle {
 	/* knobs for the next bundle_config() */
 	bool readonly, no_pivot, user_ns;
 	const char *linux_extra; /* members appended to "linux" */
-	const char *top_extra;   /* members appended to the top object */
-	const char *namespaces;  /* replaces the default list: "[{...},{...}" (no closing ']') */
+	const char *top_extra;	 /* members appended to the top object */
+	const char *namespaces;	 /* replaces the default list: "[{...},{...}" (no closing ']') */
 	/* a container the test has not finished: teardown kills and destroys it */
 	struct rt_container *live;
 };
 
 static const char *const bundle_applets[] = {
-	"sh", "echo", "cat", "sleep", "id", "ls", "hostname", "true", "false", "touch", "wc", "test",
-	"tr", "readlink", "env", "pwd", "grep", "mount", "head", "stat", "kill", "cut", "tty",
+    "sh",    "echo",  "cat",  "sleep", "id",   "ls",	   "hostname", "true",
+    "false", "touch", "wc",   "test",  "tr",   "readlink", "env",      "pwd",
+    "grep",  "mount", "head", "stat",  "kill", "cut",	   "tty",
 };
 
 static int bundle_copy(const char *from, const char *to)
@@ -55,7 +56,7 @@ static struct bundle *bundle_new(void)
 {
 	struct bundle *b = xzalloc(sizeof(*b));
 	char tmpl[] = "/tmp/wren-rt-XXXXXX";
-	static const char *const dirs[] = { "bin", "etc", "proc", "dev", "sys", "tmp", "root" };
+	static const char *const dirs[] = {"bin", "etc", "proc", "dev", "sys", "tmp", "root"};
 
 	if (mkdtemp(tmpl) == NULL)
 		return NULL;
@@ -90,54 +91,68 @@ static void bundle_config_mounts(struct bundle *b, const char *args, const char 
 				 const char *extra_mounts)
 {
 	static const char caps[] =
-		"[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FSETID\",\"CAP_FOWNER\",\"CAP_MKNOD\","
-		"\"CAP_NET_RAW\",\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETFCAP\",\"CAP_SETPCAP\","
-		"\"CAP_NET_BIND_SERVICE\",\"CAP_SYS_CHROOT\",\"CAP_KILL\",\"CAP_AUDIT_WRITE\"]";
-	static const char default_ns[] = "[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
-					 "{\"type\":\"mount\"},{\"type\":\"network\"}";
+	    "[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FSETID\",\"CAP_FOWNER\",\"CAP_MKNOD\","
+	    "\"CAP_NET_RAW\",\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETFCAP\",\"CAP_SETPCAP\","
+	    "\"CAP_NET_BIND_SERVICE\",\"CAP_SYS_CHROOT\",\"CAP_KILL\",\"CAP_AUDIT_WRITE\"]";
+	static const char default_ns[] =
+	    "[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
+	    "{\"type\":\"mount\"},{\"type\":\"network\"}";
 	static const char userns_maps[] =
-		",\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
-		"\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]";
+	    ",\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
+	    "\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]";
 	_cleanup_free_ char *json = xasprintf(
-		"{\"ociVersion\":\"1.0.2-dev\","
-		"\"process\":{%s,\"args\":%s,"
-		"\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],"
-		"\"cwd\":\"/\",\"capabilities\":{\"bounding\":%s,\"effective\":%s,\"permitted\":%s},"
-		"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"
-		"\"noNewPrivileges\":true},"
-		"\"root\":{\"path\":\"rootfs\",\"readonly\":%s},"
-		"\"hostname\":\"wren-test\","
-		"\"mounts\":["
-		"{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\",\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
-		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
-		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\",\"gid=5\"]},"
-		"{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
-		"{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\",\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
-		"{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
-		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\"]}"
-		"%s%s],"
-		"\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
-		"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
-		"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"rwm\"},"
-		"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":7,\"access\":\"rwm\"},"
-		"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":8,\"access\":\"rwm\"},"
-		"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":9,\"access\":\"rwm\"},"
-		"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":0,\"access\":\"rwm\"},"
-		"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"},"
-		"{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"}]},"
-		"\"namespaces\":%s%s]%s,"
-		"\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
-		"\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\",\"/proc/sched_debug\","
-		"\"/sys/firmware\",\"/proc/scsi\"],"
-		"\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\","
-		"\"/proc/sysrq-trigger\"]%s%s}%s%s}",
-		user ? user : "\"user\":{\"uid\":0,\"gid\":0}", args, caps, caps, caps,
-		b->readonly ? "true" : "false", extra_mounts ? "," : "",
-		extra_mounts ? extra_mounts : "", b->namespaces ? b->namespaces : default_ns,
-		b->user_ns ? ",{\"type\":\"user\"}" : "", b->user_ns ? userns_maps : "",
-		b->linux_extra ? "," : "",
-		b->linux_extra ? b->linux_extra : "", b->top_extra ? "," : "",
-		b->top_extra ? b->top_extra : "");
+	    "{\"ociVersion\":\"1.0.2-dev\","
+	    "\"process\":{%s,\"args\":%s,"
+	    "\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],"
+	    "\"cwd\":\"/\",\"capabilities\":{\"bounding\":%s,\"effective\":%s,\"permitted\":%s},"
+	    "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"
+	    "\"noNewPrivileges\":true},"
+	    "\"root\":{\"path\":\"rootfs\",\"readonly\":%s},"
+	    "\"hostname\":\"wren-test\","
+	    "\"mounts\":["
+	    "{\"destination\":\"/"
+	    "proc\",\"type\":\"proc\",\"source\":\"proc\",\"options\":[\"nosuid\",\"noexec\","
+	    "\"nodev\"]},"
+	    "{\"destination\":\"/"
+	    "dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"strictatime\","
+	    "\"mode=755\",\"size=65536k\"]},"
+	    "{\"destination\":\"/dev/"
+	    "pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\",\"noexec\","
+	    "\"newinstance\",\"ptmxmode=0666\",\"mode=0620\",\"gid=5\"]},"
+	    "{\"destination\":\"/dev/"
+	    "shm\",\"type\":\"tmpfs\",\"source\":\"shm\",\"options\":[\"nosuid\",\"noexec\","
+	    "\"nodev\",\"mode=1777\",\"size=65536k\"]},"
+	    "{\"destination\":\"/dev/"
+	    "mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\",\"options\":[\"nosuid\",\"noexec\","
+	    "\"nodev\"]},"
+	    "{\"destination\":\"/"
+	    "sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\",\"noexec\","
+	    "\"nodev\",\"ro\"]},"
+	    "{\"destination\":\"/"
+	    "tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\"]}"
+	    "%s%s],"
+	    "\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":7,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":8,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":9,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":0,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"}]},"
+	    "\"namespaces\":%s%s]%s,"
+	    "\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
+	    "\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\",\"/proc/"
+	    "sched_debug\","
+	    "\"/sys/firmware\",\"/proc/scsi\"],"
+	    "\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\","
+	    "\"/proc/sysrq-trigger\"]%s%s}%s%s}",
+	    user ? user : "\"user\":{\"uid\":0,\"gid\":0}", args, caps, caps, caps,
+	    b->readonly ? "true" : "false", extra_mounts ? "," : "",
+	    extra_mounts ? extra_mounts : "", b->namespaces ? b->namespaces : default_ns,
+	    b->user_ns ? ",{\"type\":\"user\"}" : "", b->user_ns ? userns_maps : "",
+	    b->linux_extra ? "," : "", b->linux_extra ? b->linux_extra : "",
+	    b->top_extra ? "," : "", b->top_extra ? b->top_extra : "");
 	_cleanup_free_ char *path = xasprintf("%s/config.json", b->dir);
 	struct wren_err *err = NULL;
 
@@ -159,8 +174,8 @@ static void bundle_config(struct bundle *b, const char *args, const char *user)
 
 static bool bundle_cgroup_exists(const char *path)
 {
-	static const char *const hier[] = { "pids", "memory", "cpu", "devices", "freezer",
-					    "blkio", "cpuset", "systemd", "unified", "" };
+	static const char *const hier[] = {"pids",  "memory", "cpu",	 "devices", "freezer",
+					   "blkio", "cpuset", "systemd", "unified", ""};
 	for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
 		_cleanup_free_ char *d = xasprintf("/sys/fs/cgroup/%s%s", hier[i], path);
 		struct stat st;

@@ -21,7 +21,8 @@
 #include "runtime/util.h"
 #include "runtime/tests/test_bundle.h"
 
-/* ---- driving a container ---------------------------------------------------------------------- */
+/* ---- driving a container ----------------------------------------------------------------------
+ */
 
 struct run {
 	struct bundle *b;
@@ -34,12 +35,12 @@ struct run {
 static int drive(struct rt_container *c, int want, struct wren_err **err)
 {
 	for (;;) {
-		struct pollfd p = { .fd = rt_container_sync_fd(c), .events = POLLIN };
+		struct pollfd p = {.fd = rt_container_sync_fd(c), .events = POLLIN};
 		int r;
 
 		if (p.fd < 0)
-			return wren_err_code(err, WREN_E_UNKNOWN, "sync fd closed while waiting for %d",
-					     want);
+			return wren_err_code(err, WREN_E_UNKNOWN,
+					     "sync fd closed while waiting for %d", want);
 		if (poll(&p, 1, 20000) <= 0)
 			return wren_err_code(err, WREN_E_UNKNOWN, "timed out waiting for %d", want);
 		r = rt_container_on_sync(c, err);
@@ -82,8 +83,8 @@ static char *read_all_fd(int fd)
  * container destroyed and freed. */
 static int create(struct bundle *b, const char *id, struct run *run, struct wren_err **err)
 {
-	struct rt_create_opts o = { .id = id, .bundle = b->dir, .spec = b->spec,
-				    .no_pivot_root = b->no_pivot };
+	struct rt_create_opts o = {
+	    .id = id, .bundle = b->dir, .spec = b->spec, .no_pivot_root = b->no_pivot};
 
 	memset(run, 0, sizeof(*run));
 	run->b = b;
@@ -328,7 +329,7 @@ static void test_kill_sigkill_gives_137(void **state)
 static int exec_run(struct rt_container *c, struct rt_process *p, char **output,
 		    struct wren_err **err)
 {
-	struct rt_exec_opts o = { .container = c, .process = p };
+	struct rt_exec_opts o = {.container = c, .process = p};
 	struct rt_exec *e = NULL;
 	int out[2], r, st;
 
@@ -343,7 +344,7 @@ static int exec_run(struct rt_container *c, struct rt_process *p, char **output,
 	}
 	close(out[1]);
 	do {
-		struct pollfd pf = { .fd = rt_exec_sync_fd(e), .events = POLLIN };
+		struct pollfd pf = {.fd = rt_exec_sync_fd(e), .events = POLLIN};
 		assert_true(poll(&pf, 1, 20000) > 0);
 		r = rt_exec_on_sync(e, err);
 	} while (r == RT_SYNC_PENDING);
@@ -366,9 +367,9 @@ static void test_exec_joins_the_pid_namespace(void **state)
 	struct run run;
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("exec");
-	char *args[] = { "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; exit 4", NULL };
-	char *env[] = { "PATH=/bin", NULL };
-	struct rt_process p = { .args = args, .n_args = 3, .env = env, .n_env = 1, .cwd = "/" };
+	char *args[] = {"sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; exit 4", NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	struct rt_process p = {.args = args, .n_args = 3, .env = env, .n_env = 1, .cwd = "/"};
 	char *out = NULL;
 
 	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
@@ -383,7 +384,7 @@ static void test_exec_joins_the_pid_namespace(void **state)
 	free(out);
 
 	/* a missing binary fails the exec's start with runc's wording */
-	char *args2[] = { "nope", NULL };
+	char *args2[] = {"nope", NULL};
 	p.args = args2;
 	p.n_args = 1;
 	assert_int_equal(exec_run(run.c, &p, &out, &err), -1);
@@ -403,7 +404,9 @@ static void test_readonly_root(void **state)
 	_cleanup_free_ char *id = test_id("roroot");
 
 	b->readonly = true;
-	bundle_config(b, "[\"sh\",\"-c\",\"touch /x 2>/dev/null && echo rw || echo ro; touch /tmp/y && echo tmp-rw\"]",
+	bundle_config(b,
+		      "[\"sh\",\"-c\",\"touch /x 2>/dev/null && echo rw || echo ro; touch /tmp/y "
+		      "&& echo tmp-rw\"]",
 		      NULL);
 	assert_int_equal(run_to_end(b, id, &run), 0);
 	assert_string_equal(run.output, "ro\ntmp-rw\n");
@@ -433,11 +436,12 @@ static void test_devices_and_mounts_exist(void **state)
 	struct run run;
 	_cleanup_free_ char *id = test_id("dev");
 
-	bundle_config(b,
-		      "[\"sh\",\"-c\",\"test -c /dev/null && test -c /dev/urandom && "
-		      "test -L /dev/ptmx && test -L /dev/fd && test -d /dev/pts && test -d /dev/shm "
-		      "&& test -d /dev/mqueue && test -f /sys/kernel/uevent_seqnum && echo ok\"]",
-		      NULL);
+	bundle_config(
+	    b,
+	    "[\"sh\",\"-c\",\"test -c /dev/null && test -c /dev/urandom && "
+	    "test -L /dev/ptmx && test -L /dev/fd && test -d /dev/pts && test -d /dev/shm "
+	    "&& test -d /dev/mqueue && test -f /sys/kernel/uevent_seqnum && echo ok\"]",
+	    NULL);
 	assert_int_equal(run_to_end(b, id, &run), 0);
 	assert_string_equal(run.output, "ok\n");
 	finish(&run);
@@ -463,8 +467,8 @@ static void test_rootfs_mount_bind_ro_and_unmount(void **state)
 	struct bundle *b = *state;
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *target = xasprintf("%s/mnt", b->dir);
-	const char *opts[] = { "rbind", "ro" };
-	struct rt_mount m = { .type = "bind", .source = b->rootfs, .options = opts, .n_options = 2 };
+	const char *opts[] = {"rbind", "ro"};
+	struct rt_mount m = {.type = "bind", .source = b->rootfs, .options = opts, .n_options = 2};
 
 	assert_int_equal(mkdir(target, 0755), 0);
 	assert_int_equal(rt_rootfs_mount(target, &m, 1, &err), 0);
@@ -484,7 +488,9 @@ static void test_user_namespace_maps_root(void **state)
 	_cleanup_free_ char *id = test_id("userns");
 
 	b->user_ns = true;
-	bundle_config(b, "[\"sh\",\"-c\",\"id -u; cat /proc/self/uid_map | tr -s ' '; test -c /dev/null && echo dev-ok\"]",
+	bundle_config(b,
+		      "[\"sh\",\"-c\",\"id -u; cat /proc/self/uid_map | tr -s ' '; test -c "
+		      "/dev/null && echo dev-ok\"]",
 		      NULL);
 	assert_int_equal(run_to_end(b, id, &run), 0);
 	assert_string_equal(run.output, "0\n 0 100000 65536\ndev-ok\n");
@@ -500,15 +506,22 @@ static void test_hooks_run_in_order(void **state)
 	_cleanup_free_ char *log = xasprintf("%s/log", hooks_dir);
 	_cleanup_free_ char *log_text = NULL;
 	_cleanup_free_ char *mount = NULL, *top = NULL;
-#define HOOK(kind, file) "\"" kind "\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"echo " kind " >> " file "\"]}]"
+#define HOOK(kind, file)                                                                           \
+	"\"" kind "\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"echo " kind " >> " file     \
+	"\"]}]"
 
 	assert_int_equal(mkdir(hooks_dir, 0755), 0);
-	mount = xasprintf("{\"destination\":\"/hooks\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"rw\"]}",
-			  hooks_dir);
-	top = xasprintf("\"hooks\":{" HOOK("prestart", "%s") "," HOOK("createRuntime", "%s") ","
-			HOOK("createContainer", "%s") "," HOOK("startContainer", "/hooks/log") ","
-			HOOK("poststart", "%s") "," HOOK("poststop", "%s") "}",
-			log, log, log, log, log);
+	mount =
+	    xasprintf("{\"destination\":\"/"
+		      "hooks\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"rw\"]}",
+		      hooks_dir);
+	top = xasprintf(
+	    "\"hooks\":{" HOOK("prestart", "%s") "," HOOK("createRuntime", "%s") "," HOOK(
+		"createContainer", "%s") "," HOOK("startContainer",
+						  "/hooks/log") "," HOOK("poststart",
+									 "%s") "," HOOK("poststop",
+											"%s") "}",
+	    log, log, log, log, log);
 	b->top_extra = top;
 	bundle_config_mounts(b, "[\"true\"]", NULL, mount);
 	assert_int_equal(run_to_end(b, id, &run), 0);
@@ -526,7 +539,8 @@ static void test_failing_create_runtime_hook_fails_create(void **state)
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("hookfail");
 
-	b->top_extra = "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"exit 2\"]}]}";
+	b->top_extra = "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/"
+		       "sh\",\"args\":[\"sh\",\"-c\",\"exit 2\"]}]}";
 	bundle_config(b, "[\"true\"]", NULL);
 	assert_int_equal(create(b, id, &run, &err), -1);
 	assert_non_null(strstr(err->msg, "createRuntime"));
@@ -555,7 +569,9 @@ static void test_sysctl_rlimit_and_oom_score_adj(void **state)
 	_cleanup_free_ char *id = test_id("sysctl");
 
 	b->linux_extra = "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}";
-	bundle_config(b, "[\"sh\",\"-c\",\"cat /proc/sys/net/ipv4/ip_forward; ulimit -n; cat /proc/self/oom_score_adj\"]",
+	bundle_config(b,
+		      "[\"sh\",\"-c\",\"cat /proc/sys/net/ipv4/ip_forward; ulimit -n; cat "
+		      "/proc/self/oom_score_adj\"]",
 		      "\"user\":{\"uid\":0,\"gid\":0},\"oomScoreAdj\":500");
 	assert_int_equal(run_to_end(b, id, &run), 0);
 	assert_string_equal(run.output, "1\n1024\n500\n");
@@ -568,10 +584,13 @@ static void test_cgroup_mount_shows_own_cgroup(void **state)
 	struct run run;
 	_cleanup_free_ char *id = test_id("cgmount");
 
-	bundle_config_mounts(b, "[\"sh\",\"-c\",\"head -n1 /sys/fs/cgroup/pids/cgroup.procs; test -d /sys/fs/cgroup/memory && echo dir; (touch /sys/fs/cgroup/x) 2>/dev/null || echo ro\"]",
-			     NULL,
-			     "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
-			     "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
+	bundle_config_mounts(
+	    b,
+	    "[\"sh\",\"-c\",\"head -n1 /sys/fs/cgroup/pids/cgroup.procs; test -d "
+	    "/sys/fs/cgroup/memory && echo dir; (touch /sys/fs/cgroup/x) 2>/dev/null || echo ro\"]",
+	    NULL,
+	    "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+	    "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
 	assert_int_equal(run_to_end(b, id, &run), 0);
 	assert_string_equal(run.output, "1\ndir\nro\n");
 	finish(&run);
@@ -612,10 +631,15 @@ static void test_exec_as_user_in_cwd(void **state)
 	struct run run;
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("execuser");
-	char *args[] = { "sh", "-c", "id -u; id -g; pwd; echo $HOME", NULL };
-	char *env[] = { "PATH=/bin", NULL };
-	struct rt_process p = { .args = args, .n_args = 3, .env = env, .n_env = 1, .cwd = "/tmp",
-				.uid = 1000, .gid = 1000 };
+	char *args[] = {"sh", "-c", "id -u; id -g; pwd; echo $HOME", NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	struct rt_process p = {.args = args,
+			       .n_args = 3,
+			       .env = env,
+			       .n_env = 1,
+			       .cwd = "/tmp",
+			       .uid = 1000,
+			       .gid = 1000};
 	char *out = NULL;
 
 	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
@@ -654,7 +678,9 @@ static void test_join_pid_and_net_namespaces_by_path(void **state)
 		       "{\"type\":\"network\",\"path\":\"/proc/%d/ns/net\"}",
 		       (int)owner, (int)owner);
 	b2->namespaces = ns;
-	bundle_config(b2, "[\"sh\",\"-c\",\"cat /proc/1/cmdline | tr '\\\\0' ' '; echo; test $$ != 1 && echo not-init\"]",
+	bundle_config(b2,
+		      "[\"sh\",\"-c\",\"cat /proc/1/cmdline | tr '\\\\0' ' '; echo; test $$ != 1 "
+		      "&& echo not-init\"]",
 		      NULL);
 	int st = run_to_end(b2, id2, &run2);
 	assert_int_equal(st, 0);
@@ -674,9 +700,13 @@ static void test_seccomp_filter_applies(void **state)
 	struct run run;
 	_cleanup_free_ char *id = test_id("seccomp");
 
-	b->linux_extra = "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
-			 "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}";
-	bundle_config(b, "[\"sh\",\"-c\",\"mkdir /tmp/d 2>&1 | grep -c 'not permitted'; grep Seccomp: /proc/self/status\"]", NULL);
+	b->linux_extra =
+	    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+	    "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}";
+	bundle_config(b,
+		      "[\"sh\",\"-c\",\"mkdir /tmp/d 2>&1 | grep -c 'not permitted'; grep Seccomp: "
+		      "/proc/self/status\"]",
+		      NULL);
 	assert_int_equal(run_to_end(b, id, &run), 0);
 	assert_string_equal(run.output, "1\nSeccomp:\t2\n");
 	finish(&run);
@@ -698,9 +728,9 @@ static void capture_log(void *ud, enum rt_log_level level, const char *msg)
 static void test_child_log_lines_reach_the_callback(void **state)
 {
 	struct bundle *b = *state;
-	struct log_capture lc = { 0 };
-	struct rt_create_opts o = { .bundle = b->dir, .stdio = { -1, -1, -1 }, .log = capture_log,
-				    .log_ud = &lc };
+	struct log_capture lc = {0};
+	struct rt_create_opts o = {
+	    .bundle = b->dir, .stdio = {-1, -1, -1}, .log = capture_log, .log_ud = &lc};
 	struct rt_container *c = NULL;
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("log");
@@ -751,10 +781,13 @@ static void test_cgroup_namespace_roots_at_the_container(void **state)
 
 	b->namespaces = "[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
 			"{\"type\":\"mount\"},{\"type\":\"network\"},{\"type\":\"cgroup\"}";
-	bundle_config_mounts(b, "[\"sh\",\"-c\",\"grep :pids: /proc/self/cgroup | cut -d: -f3; head -n1 /sys/fs/cgroup/pids/cgroup.procs\"]",
-			     NULL,
-			     "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
-			     "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
+	bundle_config_mounts(
+	    b,
+	    "[\"sh\",\"-c\",\"grep :pids: /proc/self/cgroup | cut -d: -f3; head -n1 "
+	    "/sys/fs/cgroup/pids/cgroup.procs\"]",
+	    NULL,
+	    "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+	    "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
 	assert_int_equal(run_to_end(b, id, &run), 0);
 	assert_string_equal(run.output, "/\n1\n");
 	finish(&run);
@@ -767,7 +800,7 @@ static void test_terminal_gets_a_controlling_tty_and_console(void **state)
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("tty");
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), slave;
-	struct rt_create_opts o = { .bundle = b->dir };
+	struct rt_create_opts o = {.bundle = b->dir};
 	char buf[512];
 	size_t n = 0;
 
@@ -794,7 +827,7 @@ static void test_terminal_gets_a_controlling_tty_and_console(void **state)
 	close(slave);
 	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 0);
 	for (;;) {
-		struct pollfd p = { .fd = master, .events = POLLIN };
+		struct pollfd p = {.fd = master, .events = POLLIN};
 		ssize_t r;
 		if (poll(&p, 1, 1000) <= 0)
 			break;
@@ -834,8 +867,9 @@ static void test_rootfs_mount_overlay_compacts_long_lowerdirs(void **state)
 	assert_int_equal(write_file(deep, "yes", 3, true), 0);
 	assert_true(strlen(lower) > 4096);
 	assert_int_equal(mkdir(target, 0755), 0);
-	const char *opts[] = { "index=off", lower };
-	struct rt_mount m = { .type = "overlay", .source = "overlay", .options = opts, .n_options = 2 };
+	const char *opts[] = {"index=off", lower};
+	struct rt_mount m = {
+	    .type = "overlay", .source = "overlay", .options = opts, .n_options = 2};
 	if (rt_rootfs_mount(target, &m, 1, &err) < 0)
 		fail_msg("mount: %s", err->msg);
 	f = xasprintf("%s/from-the-bottom", target);
@@ -851,9 +885,11 @@ static void test_exec_into_a_user_namespace(void **state)
 	struct run run;
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("execuserns");
-	char *args[] = { "sh", "-c", "id -u; tr -s ' ' < /proc/self/uid_map; grep CapEff /proc/self/status", NULL };
-	char *env[] = { "PATH=/bin", NULL };
-	struct rt_process p = { .args = args, .n_args = 3, .env = env, .n_env = 1, .cwd = "/" };
+	char *args[] = {"sh", "-c",
+			"id -u; tr -s ' ' < /proc/self/uid_map; grep CapEff /proc/self/status",
+			NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	struct rt_process p = {.args = args, .n_args = 3, .env = env, .n_env = 1, .cwd = "/"};
 	char *out = NULL;
 
 	b->user_ns = true;
@@ -907,9 +943,9 @@ static void test_exec_after_the_init_exited_fails(void **state)
 	struct run run;
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("execdead");
-	char *args[] = { "true", NULL };
-	char *env[] = { "PATH=/bin", NULL };
-	struct rt_process p = { .args = args, .n_args = 1, .env = env, .n_env = 1, .cwd = "/" };
+	char *args[] = {"true", NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	struct rt_process p = {.args = args, .n_args = 1, .env = env, .n_env = 1, .cwd = "/"};
 	char *out = NULL;
 
 	bundle_config(b, "[\"true\"]", NULL);
@@ -924,40 +960,40 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_echo_output_reaches_stdout),
-		T(test_exit_code_is_returned),
-		T(test_hostname_is_set),
-		T(test_init_is_pid_1),
-		T(test_uid_and_gid_come_from_the_spec),
-		T(test_missing_binary_fails_at_create_with_runc_wording),
-		T(test_bad_mount_type_fails_naming_the_mount),
-		T(test_failed_create_leaves_no_child),
-		T(test_kill_sigkill_gives_137),
-		T(test_exec_joins_the_pid_namespace),
-		T(test_readonly_root),
-		T(test_masked_and_readonly_paths),
-		T(test_devices_and_mounts_exist),
-		T(test_no_host_fds_leak),
-		T(test_rootfs_mount_bind_ro_and_unmount),
-		T(test_user_namespace_maps_root),
-		T(test_hooks_run_in_order),
-		T(test_failing_create_runtime_hook_fails_create),
-		T(test_no_pivot_root),
-		T(test_sysctl_rlimit_and_oom_score_adj),
-		T(test_cgroup_mount_shows_own_cgroup),
-		T(test_pids_and_kill_all),
-		T(test_exec_as_user_in_cwd),
-		T(test_join_pid_and_net_namespaces_by_path),
-		T(test_seccomp_filter_applies),
-		T(test_child_log_lines_reach_the_callback),
-		T(test_free_kills_a_created_init),
-		T(test_cgroup_namespace_roots_at_the_container),
-		T(test_terminal_gets_a_controlling_tty_and_console),
-		T(test_rootfs_mount_overlay_compacts_long_lowerdirs),
-		T(test_exec_into_a_user_namespace),
-		T(test_spec_devices_are_created),
-		T(test_rootfs_propagation_rshared),
-		T(test_exec_after_the_init_exited_fails),
+	    T(test_echo_output_reaches_stdout),
+	    T(test_exit_code_is_returned),
+	    T(test_hostname_is_set),
+	    T(test_init_is_pid_1),
+	    T(test_uid_and_gid_come_from_the_spec),
+	    T(test_missing_binary_fails_at_create_with_runc_wording),
+	    T(test_bad_mount_type_fails_naming_the_mount),
+	    T(test_failed_create_leaves_no_child),
+	    T(test_kill_sigkill_gives_137),
+	    T(test_exec_joins_the_pid_namespace),
+	    T(test_readonly_root),
+	    T(test_masked_and_readonly_paths),
+	    T(test_devices_and_mounts_exist),
+	    T(test_no_host_fds_leak),
+	    T(test_rootfs_mount_bind_ro_and_unmount),
+	    T(test_user_namespace_maps_root),
+	    T(test_hooks_run_in_order),
+	    T(test_failing_create_runtime_hook_fails_create),
+	    T(test_no_pivot_root),
+	    T(test_sysctl_rlimit_and_oom_score_adj),
+	    T(test_cgroup_mount_shows_own_cgroup),
+	    T(test_pids_and_kill_all),
+	    T(test_exec_as_user_in_cwd),
+	    T(test_join_pid_and_net_namespaces_by_path),
+	    T(test_seccomp_filter_applies),
+	    T(test_child_log_lines_reach_the_callback),
+	    T(test_free_kills_a_created_init),
+	    T(test_cgroup_namespace_roots_at_the_container),
+	    T(test_terminal_gets_a_controlling_tty_and_console),
+	    T(test_rootfs_mount_overlay_compacts_long_lowerdirs),
+	    T(test_exec_into_a_user_namespace),
+	    T(test_spec_devices_are_created),
+	    T(test_rootfs_propagation_rshared),
+	    T(test_exec_after_the_init_exited_fails),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
