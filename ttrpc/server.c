@@ -208,17 +208,19 @@ static void sconn_frame(void *owner, const struct ttrpc_hdr *h, const uint8_t *d
 				   TTRPC_MAX_DATA);
 		return;
 	}
+	/* The order of the checks is ttrpc 1.1's (containerd 1.6): type, envelope, stream id. */
 	if (h->type != TTRPC_TYPE_REQUEST)
 		return; /* Responses, Data (streams) and unknown types are ignored */
-	if (h->stream_id % 2 != 1) {
-		sconn_send_status(sc, h->stream_id, TTRPC_INVALID_ARGUMENT,
-				  "StreamID must be odd for client initiated streams");
-		return;
-	}
 	Ttrpc__Request *req = ttrpc__request__unpack(NULL, h->length, data);
 	if (!req) {
 		sconn_send_status(sc, h->stream_id, TTRPC_INVALID_ARGUMENT,
 				  "unmarshal request error: invalid ttrpc.Request");
+		return;
+	}
+	if (h->stream_id % 2 != 1) {
+		sconn_send_status(sc, h->stream_id, TTRPC_INVALID_ARGUMENT,
+				  "StreamID must be odd for client initiated streams");
+		ttrpc__request__free_unpacked(req, NULL);
 		return;
 	}
 	bool service_known;
