@@ -33,8 +33,9 @@ int ttrpc_client_dial(struct ttrpc_loop *l, const char *address, struct ttrpc_cl
 void ttrpc_client_on_close(struct ttrpc_client *c, void (*fn)(void *ud), void *ud);
 /* Queue one request. timeout_nano > 0 is sent to the server and also bounds the wait here.
  * 0 when queued: cb will be called exactly once, never from inside this function.
- * -ENOTCONN if the client is closed, -EMSGSIZE if the request exceeds 4 MiB, -EOVERFLOW when the
- * stream ids of this connection are used up: then cb is never called. */
+ * -ENOTCONN if the client is closed, -EMSGSIZE if the request exceeds 4 MiB, -ENOBUFS if 16 MiB
+ * are already queued unsent, -EOVERFLOW when the stream ids of this connection are used up: then
+ * cb is never called (and the connection is still usable after -EMSGSIZE/-ENOBUFS). */
 int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *method,
 		      const uint8_t *payload, size_t len, int64_t timeout_nano,
 		      const struct ttrpc_kv *md, size_t n_md, ttrpc_reply_fn cb, void *ud);
