@@ -61,6 +61,8 @@ int rt_cg1_pids(const struct rt_cgroup *cg, pid_t **out, size_t *n, struct wren_
 int rt_cg1_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err);
 int rt_cg1_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err);
 int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err);
+/* The spec's device rules on a v1 devices cgroup dir (cgroup_v1_devices.c). */
+int rt_cg1_set_devices(const char *dir, const struct rt_resources *r, struct wren_err **err);
 
 int rt_cg2_create(struct rt_cgroup *cg, const struct rt_resources *res, struct wren_err **err);
 int rt_cg2_open(struct rt_cgroup *cg, struct wren_err **err);

@@ -280,34 +280,6 @@ static bool wants_cpu(const struct rt_resources *r)
 	       (r->has_cpu_realtime_runtime && r->cpu_realtime_runtime) || r->has_cpu_idle;
 }
 
-static void device_rule(const struct rt_device_rule *d, char *b, size_t n)
-{
-	char maj[24] = "*", min[24] = "*";
-
-	if (d->major >= 0)
-		snprintf(maj, sizeof(maj), "%" PRId64, d->major);
-	if (d->minor >= 0)
-		snprintf(min, sizeof(min), "%" PRId64, d->minor);
-	snprintf(b, n, "%c %s:%s %s", d->type, maj, min, d->access);
-}
-
-/* Deny everything, then apply the spec's rules in order, as runc does. (runc 1.1 also diffs
- * against the live rules on update to avoid a moment of denial; a later change may do the same.) */
-static int set_devices(const char *d, const struct rt_resources *r, struct wren_err **err)
-{
-	if (rt_cgfs_write(d, "devices.deny", "a", err) < 0)
-		return -1;
-	for (size_t i = 0; i < r->n_devices; i++) {
-		char b[80];
-
-		device_rule(&r->devices[i], b, sizeof(b));
-		if (rt_cgfs_write(d, r->devices[i].allow ? "devices.allow" : "devices.deny", b,
-				  err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int set_hugetlb(const char *d, const struct rt_resources *r, struct wren_err **err)
 {
 	for (size_t i = 0; i < r->n_hugepage_limits; i++) {
@@ -370,7 +342,7 @@ int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
 	if (r->n_devices > 0) {
 		if ((d = dir_of(cg, "devices")) == NULL)
 			return missing("devices", err);
-		if (set_devices(d, r, err) < 0)
+		if (rt_cg1_set_devices(d, r, err) < 0)
 			return -1;
 	}
 	/* No hugetlb hierarchy (this host has hugetlb on the v2 mount): skip, as containerd's

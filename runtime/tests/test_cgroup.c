@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -327,6 +328,47 @@ static void test_device_rules_deny_all_then_allow(void **state)
 	rt_cgroup_free(cg);
 }
 
+/* containerd's CRI resends the device rules with every update: unchanged rules must not be
+ * rewritten, since rewriting starts with a deny-all that running processes would see. */
+static void test_update_with_the_same_device_rules_writes_nothing(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/devupd", test_root);
+	struct rt_device_rule rules[] = {
+	    {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"},
+	    {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm"},
+	    {.allow = true, .type = 'c', .major = 1, .minor = 5, .access = "r"},
+	    {.allow = true, .type = 'c', .major = 1, .minor = 5, .access = "w"},
+	    {.allow = true, .type = 'c', .major = 10, .minor = 200, .access = "rwm"},
+	    {.allow = false, .type = 'c', .major = 10, .minor = 200, .access = "rwm"},
+	};
+	struct rt_resources res = {.devices = rules, .n_devices = 6};
+	struct rt_cgroup *cg;
+	_cleanup_free_ char *dir = NULL, *deny = NULL, *list = NULL;
+	char buf[4096];
+	int in;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
+		skip();
+	cg = create_ok(path, &res);
+	dir = ctrl_dir("devices", path);
+	deny = xasprintf("%s/devices.deny", dir);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, deny, IN_CLOSE_WRITE) >= 0);
+
+	assert_int_equal(rt_cgroup_update(cg, &res, NULL), 0);
+	assert_int_equal(read(in, buf, sizeof(buf)), -1); /* no write happened */
+
+	res.n_devices = 5; /* without the last deny, 10:200 stays allowed */
+	assert_int_equal(rt_cgroup_update(cg, &res, NULL), 0);
+	assert_true(read(in, buf, sizeof(buf)) > 0);
+	list = read_ctl("devices", path, "devices.list");
+	assert_string_equal(list, "c 1:3 rwm\nc 1:5 rw\nc 10:200 rwm");
+	close(in);
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
 static void test_failed_create_leaves_nothing(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/fails/deeper", test_root);
@@ -480,6 +522,7 @@ int main(void)
 	    cmocka_unit_test(test_kill_with_another_signal_reaches_every_process),
 	    cmocka_unit_test(test_attach_joins_every_hierarchy),
 	    cmocka_unit_test(test_device_rules_deny_all_then_allow),
+	    cmocka_unit_test(test_update_with_the_same_device_rules_writes_nothing),
 	    cmocka_unit_test(test_failed_create_leaves_nothing),
 	    cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
 	    cmocka_unit_test(test_destroy_kills_what_is_left),
