@@ -578,6 +578,7 @@ static void test_sysctl_rlimit_and_oom_score_adj(void **state)
 	finish(&run);
 }
 
+/* v1 (this host): one bind per hierarchy; pure v2: the container's own cgroup dir */
 static void test_cgroup_mount_shows_own_cgroup(void **state)
 {
 	struct bundle *b = *state;
@@ -586,13 +587,15 @@ static void test_cgroup_mount_shows_own_cgroup(void **state)
 
 	bundle_config_mounts(
 	    b,
-	    "[\"sh\",\"-c\",\"head -n1 /sys/fs/cgroup/pids/cgroup.procs; test -d "
-	    "/sys/fs/cgroup/memory && echo dir; (touch /sys/fs/cgroup/x) 2>/dev/null || echo ro\"]",
+	    "[\"sh\",\"-c\",\"d=/sys/fs/cgroup; test -d $d/pids && d=$d/pids; "
+	    "head -n1 $d/cgroup.procs; "
+	    "test -d /sys/fs/cgroup/memory -o -f /sys/fs/cgroup/memory.max && echo mem; "
+	    "(touch /sys/fs/cgroup/x) 2>/dev/null || echo ro\"]",
 	    NULL,
 	    "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
 	    "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
 	assert_int_equal(run_to_end(b, id, &run), 0);
-	assert_string_equal(run.output, "1\ndir\nro\n");
+	assert_string_equal(run.output, "1\nmem\nro\n");
 	finish(&run);
 }
 
@@ -783,13 +786,14 @@ static void test_cgroup_namespace_roots_at_the_container(void **state)
 			"{\"type\":\"mount\"},{\"type\":\"network\"},{\"type\":\"cgroup\"}";
 	bundle_config_mounts(
 	    b,
-	    "[\"sh\",\"-c\",\"grep :pids: /proc/self/cgroup | cut -d: -f3; head -n1 "
-	    "/sys/fs/cgroup/pids/cgroup.procs\"]",
+	    "[\"sh\",\"-c\",\"grep -c -v ':/$' /proc/self/cgroup; d=/sys/fs/cgroup; "
+	    "test -d $d/pids && d=$d/pids; head -n1 $d/cgroup.procs\"]",
 	    NULL,
 	    "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
 	    "\"options\":[\"ro\",\"nosuid\",\"noexec\",\"nodev\"]}");
 	assert_int_equal(run_to_end(b, id, &run), 0);
-	assert_string_equal(run.output, "/\n1\n");
+	/* every hierarchy's path is "/" inside the namespace */
+	assert_string_equal(run.output, "0\n1\n");
 	finish(&run);
 }
 
