@@ -184,12 +184,44 @@ static int open_partial(int rootfd, const char *path, size_t len)
 	return rt_sys_openat2(rootfd, p[0] ? p : "/", O_PATH | O_CLOEXEC, 0, RESOLVE_ROOT);
 }
 
+/* A dangling symlink at the component [start, end) of *path: rewrite *path to go through its
+ * target (absolute targets are inside the root too), so the walk creates the target in the
+ * rootfs, as runc's MkdirAllInRoot does. 1 if rewritten, 0 if not a symlink, -1 on error. */
+static int follow_dangling(int parent, char **path, size_t start, size_t end, int *links)
+{
+	char target[PATH_MAX];
+	_cleanup_free_ char *name = xstrndup(*path + start, end - start);
+	struct stat st;
+	ssize_t n;
+	char *np;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	if (++*links > 40) {
+		errno = ELOOP;
+		return -1;
+	}
+	n = readlinkat(parent, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return -1;
+	target[n] = 0;
+	if (target[0] == '/')
+		np = xasprintf("%s%s", target, *path + end);
+	else
+		np = xasprintf("%.*s%s%s", (int)start, *path, target, *path + end);
+	free(*path);
+	*path = np;
+	return 1;
+}
+
 int rt_rootfs_open_in_root(int rootfd, const char *path, bool create, bool last_is_file,
 			   struct wren_err **err)
 {
 	int fd = rt_sys_openat2(rootfd, path, O_PATH | O_CLOEXEC, 0, RESOLVE_ROOT);
 	_cleanup_close_ int parent = -1;
-	size_t i = 0, len = strlen(path);
+	_cleanup_free_ char *cur = NULL;
+	size_t i = 0;
+	int links = 0;
 
 	if (fd >= 0 || errno != ENOENT || !create) {
 		if (fd < 0)
@@ -197,26 +229,39 @@ int rt_rootfs_open_in_root(int rootfd, const char *path, bool create, bool last_
 		return fd;
 	}
 	/* walk the components, each resolved afresh from the root, creating what is missing */
+	cur = xstrdup(path);
 	parent = open_partial(rootfd, "", 0);
 	if (parent < 0)
 		return wren_err_errno(err, errno, "open the rootfs");
-	while (i < len) {
+	while (cur[i]) {
 		size_t start, end;
 		_cleanup_free_ char *name = NULL;
 		int next;
 
-		while (i < len && path[i] == '/')
+		while (cur[i] == '/')
 			i++;
 		start = i;
-		while (i < len && path[i] != '/')
+		while (cur[i] && cur[i] != '/')
 			i++;
 		end = i;
 		if (end == start)
 			break;
-		next = open_partial(rootfd, path, end);
+		next = open_partial(rootfd, cur, end);
 		if (next < 0 && errno == ENOENT) {
-			bool last = path[strspn(path + end, "/") + end] == 0;
-			name = xstrndup(path + start, end - start);
+			int r = follow_dangling(parent, &cur, start, end, &links);
+			if (r < 0)
+				return wren_err_errno(err, errno, "follow %.*s in the rootfs",
+						      (int)end, cur);
+			if (r > 0) { /* start again on the rewritten path */
+				close(parent);
+				parent = open_partial(rootfd, "", 0);
+				if (parent < 0)
+					return wren_err_errno(err, errno, "open the rootfs");
+				i = 0;
+				continue;
+			}
+			bool last = cur[strspn(cur + end, "/") + end] == 0;
+			name = xstrndup(cur + start, end - start);
 			if (last && last_is_file) {
 				int f = openat(parent, name,
 					       O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
@@ -225,16 +270,16 @@ int rt_rootfs_open_in_root(int rootfd, const char *path, bool create, bool last_
 					close(f);
 				else if (errno != EEXIST)
 					return wren_err_errno(err, errno, "create %s in the rootfs",
-							      path);
+							      cur);
 			} else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
 				return wren_err_errno(err, errno, "mkdir %.*s in the rootfs",
-						      (int)end, path);
+						      (int)end, cur);
 			}
-			next = open_partial(rootfd, path, end);
+			next = open_partial(rootfd, cur, end);
 		}
 		if (next < 0)
 			return wren_err_errno(err, errno, "resolve %.*s in the rootfs", (int)end,
-					      path);
+					      cur);
 		close(parent);
 		parent = next;
 	}

@@ -960,6 +960,50 @@ static void test_exec_after_the_init_exited_fails(void **state)
 	finish(&run);
 }
 
+static void test_ro_bind_mount_of_a_file(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("filebind");
+	_cleanup_free_ char *src = xasprintf("%s/hosts", b->dir);
+	_cleanup_free_ char *mnt = NULL;
+
+	assert_int_equal(write_file(src, "127.0.0.1 wren\n", 15, true), 0);
+	mnt = xasprintf("{\"destination\":\"/etc/deep/hosts\",\"type\":\"bind\",\"source\":\"%s\","
+			"\"options\":[\"rbind\",\"ro\",\"rprivate\"]}",
+			src);
+	bundle_config_mounts(b,
+			     "[\"sh\",\"-c\",\"cat /etc/deep/hosts; (echo x >> /etc/deep/hosts) "
+			     "2>/dev/null || echo ro\"]",
+			     NULL, mnt);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "127.0.0.1 wren\nro\n");
+	finish(&run);
+}
+
+/* A symlink in the image pointing at a host path must not carry a mount out of the rootfs: the
+ * target is created and mounted inside (here under the container's /tmp tmpfs). */
+static void test_mount_destination_symlink_stays_in_the_rootfs(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct stat st;
+	_cleanup_free_ char *id = test_id("escape");
+	_cleanup_free_ char *link = xasprintf("%s/evil", b->rootfs);
+	_cleanup_free_ char *host = xasprintf("%s/m", b->dir);
+
+	assert_int_equal(symlink(b->dir, link), 0);
+	bundle_config_mounts(
+	    b,
+	    "[\"sh\",\"-c\",\"grep -c ' /evil/m \\\\| "
+	    "/tmp/wren-rt-.*/m ' /proc/self/mountinfo\"]",
+	    NULL, "{\"destination\":\"/evil/m\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}");
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "1\n");
+	finish(&run);
+	assert_int_equal(stat(host, &st), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -998,6 +1042,8 @@ int main(void)
 	    T(test_spec_devices_are_created),
 	    T(test_rootfs_propagation_rshared),
 	    T(test_exec_after_the_init_exited_fails),
+	    T(test_ro_bind_mount_of_a_file),
+	    T(test_mount_destination_symlink_stays_in_the_rootfs),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
