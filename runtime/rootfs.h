@@ -1,6 +1,6 @@
-/* The container's filesystem view. The rt_rootfs_mount/unmount half (runtime.h) runs in the daemon
- * for containerd's rootfs mounts; the rest runs in the init child, inside its new mount namespace,
- * in this order:
+/* The container's filesystem view. containerd's rootfs mounts (rt_rootfs_mount/unmount in
+ * runtime.h) run in the daemon: rootfs_mount.c. What is here runs in the init child, inside its
+ * new mount namespace, in this order:
  *   rt_rootfs_prepare   propagation of /, bind the rootfs onto itself, the spec's mounts in order
  *                       (destinations resolved under the rootfs: no symlink escapes), devices,
  *                       /dev symlinks
