@@ -15,6 +15,8 @@ cd "$repo"
 
 export RUNTIME=${RUNTIME:-io.containerd.wren.v2}
 export WREN_CTR_TIMEOUT=${WREN_CTR_TIMEOUT:-60}
+# bats >= 1.7 kills a test that runs longer than this (seconds)
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
 
 command -v bats >/dev/null || { echo "integration.sh: bats is missing (run hack/deps.sh)" >&2; exit 1; }
 

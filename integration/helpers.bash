@@ -132,6 +132,11 @@ shim_pid_of() {
 	[ -n "$pid" ] && awk '{ print $4 }' "/proc/$pid/stat"
 }
 
+# Pids of the processes whose cwd is DIR (a shim's cwd is its bundle).
+pids_with_cwd() {
+	find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$1" -printf '%h\n' 2>/dev/null | sed 's|^/proc/||'
+}
+
 # wait_for_status ID STATUS [TENTHS]: poll until the task has that status ("none": gone).
 wait_for_status() {
 	local id=$1 want=$2 tenths=${3:-100} i

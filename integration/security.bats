@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# What the container process is allowed and sees, reported by wren-probe from inside.
+
+load helpers
+
+setup_file() { wren_setup_file; }
+teardown_file() { wren_teardown_file; }
+setup() { wren_setup; }
+teardown() { wren_teardown; }
+
+# probe [ctr run flags...] -- PROBE-ARGS...: run wren-probe in a fresh container of $IMAGE (or $PROBE_IMAGE)
+probe() {
+	local flags=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		flags+=("$1")
+		shift
+	done
+	shift
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "${flags[@]}" "${PROBE_IMAGE:-$IMAGE}" "$CID" "$PROBE" "$@"
+	assert_status 0
+}
+
+# spec_with JQ-FILTER: a whole spec (ctr's default, rootfs build/image/rootfs read-only, ctr's cgroup path)
+# passed through the filter, in $BATS_TEST_TMPDIR/spec.json
+spec_with() {
+	ctr oci spec |
+		jq --arg root "$ROOTFS_DIR" --arg cg "/$WREN_NS/$CID" \
+			'.root = {path: $root, readonly: true} | .linux.cgroupsPath = $cg
+			 | .process.env = ["PATH=/usr/bin:/bin"] | '"$1" >"$BATS_TEST_TMPDIR/spec.json"
+}
+
+@test "security: the init is pid 1 of its own pid namespace" {
+	probe -- pid
+	assert_fact pid 1
+	assert_fact ppid 0
+}
+
+@test "security: the container has its own UTS namespace; the hostname comes from the spec" {
+	spec_with '.hostname = "wren-host" | .process.args = ["/usr/bin/wren-probe", "hostname"]'
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --config "$BATS_TEST_TMPDIR/spec.json" "$CID"
+	assert_status 0
+	assert_fact hostname wren-host
+	# and the host's name is untouched
+	[ "$(hostname)" != wren-host ]
+}
+
+@test "security: root gets containerd's default capabilities and nothing more" {
+	probe -- caps
+	assert_fact bnd "$DEFAULT_CAPS"
+	assert_fact prm "$DEFAULT_CAPS"
+	assert_fact eff "$DEFAULT_CAPS"
+	assert_fact inh 0000000000000000
+	assert_fact amb 0000000000000000
+}
+
+@test "security: --cap-add and --cap-drop change the sets" {
+	# CAP_SYS_ADMIN is bit 21, CAP_CHOWN bit 0
+	probe --cap-add CAP_SYS_ADMIN --cap-drop CAP_CHOWN -- caps
+	local want
+	want=$(printf '%016x' $(((0x$DEFAULT_CAPS | (1 << 21)) & ~1)))
+	assert_fact bnd "$want"
+	assert_fact eff "$want"
+}
+
+@test "security: the image's user, its group and additional groups" {
+	PROBE_IMAGE=$IMAGE_USER probe -- ids
+	assert_fact uid 1000
+	assert_fact gid 1000
+	assert_fact euid 1000
+	assert_fact egid 1000
+	# containerd adds the groups /etc/group lists the user in (extra=1001); never root's group 0
+	[[ ,$(fact groups), == *,1001,* ]]
+	[[ ,$(fact groups), != *,0,* ]]
+}
+
+@test "security: a non-root user keeps only the bounding set" {
+	PROBE_IMAGE=$IMAGE_USER probe -- caps
+	assert_fact bnd "$DEFAULT_CAPS"
+	assert_fact prm 0000000000000000
+	assert_fact eff 0000000000000000
+	assert_fact amb 0000000000000000
+	assert_fact inh 0000000000000000
+}
+
+@test "security: exec --user runs the process as that user" {
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
+	wait_for_status "$CID" RUNNING
+	run --separate-stderr ctr_ task exec --exec-id u1 --user 1000 "$CID" "$PROBE" ids
+	assert_status 0
+	assert_fact uid 1000
+	assert_fact gid 1000
+}
+
+@test "security: seccomp is off by default and in filter mode with --seccomp" {
+	probe -- seccomp
+	assert_fact seccomp 0
+	probe --seccomp -- seccomp
+	assert_fact seccomp 2
+}
+
+@test "security: no_new_privs is set by default and cleared with --allow-new-privs" {
+	probe -- nnp
+	assert_fact nnp 1
+	probe --allow-new-privs -- nnp
+	assert_fact nnp 0
+}
+
+@test "security: --memory-limit is set on the container's memory cgroup" {
+	local limit=$((64 * 1024 * 1024))
+	ctr_ run -d --runtime "$RUNTIME" --memory-limit "$limit" "$IMAGE" "$CID" sleep 100
+	wait_for_status "$CID" RUNNING
+	[ "$(cat "/sys/fs/cgroup/memory/$WREN_NS/$CID/memory.limit_in_bytes")" -eq "$limit" ]
+}
+
+@test "security: --read-only makes the rootfs read-only; without it the rootfs is writable" {
+	probe -- rofs /
+	assert_fact rofs 0
+	assert_fact errno 0
+	probe --read-only -- rofs /
+	assert_fact rofs 1
+	assert_fact errno EROFS
+}
+
+@test "security: masked paths read empty, /proc/sys is read-only" {
+	# containerd masks /proc/kcore, /proc/keys, /proc/timer_list, ... (bind of /dev/null or an empty ro tmpfs)
+	[ "$(head -c 1 /proc/timer_list 2>/dev/null | wc -c)" -eq 1 ] || skip "/proc/timer_list is empty on this host"
+	probe -- read /proc/timer_list
+	assert_fact read 0
+	probe -- read /proc/keys
+	assert_fact read 0
+	probe -- rofs /proc/sys/kernel/domainname
+	assert_fact rofs 1
+}
+
+@test "security: only stdin, stdout and stderr are open" {
+	probe -- fds
+	assert_fact fds 0,1,2
+}
+
+@test "security: the working directory comes from the spec" {
+	probe -- cwd
+	assert_fact cwd /
+	probe --cwd /tmp -- cwd
+	assert_fact cwd /tmp
+	PROBE_IMAGE=$IMAGE_USER probe -- cwd
+	assert_fact cwd /home/wren
+}
+
+@test "security: RLIMIT_NOFILE from containerd's default spec (1024)" {
+	probe -- rlimit NOFILE
+	assert_fact soft 1024
+	assert_fact hard 1024
+}
