@@ -168,8 +168,9 @@ cleanup_container() {
 }
 
 # Print what is left of container $1 on the host, one line each; nothing when clean.
+# (No shell loops over /proc: bats' DEBUG trap makes every shell command in a test slow.)
 leftovers_of() {
-	local id=$1 bundle h p cg s
+	local id=$1 bundle h s
 	bundle=$(bundle_dir "$id")
 	for h in /sys/fs/cgroup/*/; do
 		[ -d "${h}$WREN_NS/$id" ] && echo "cgroup dir ${h}$WREN_NS/$id"
@@ -179,26 +180,13 @@ leftovers_of() {
 	# the shim's cwd is the bundle
 	find /proc -mindepth 2 -maxdepth 2 -name cwd \( -lname "$bundle" -o -lname "$bundle/*" \) \
 		-printf 'process %h with cwd in the bundle\n' 2>/dev/null | sed 's|/proc/||'
-	local -a argv cgl
-	for p in /proc/[0-9]*; do
-		[ "${p#/proc/}" = "$$" ] && continue
-		[ "${p#/proc/}" = "$BASHPID" ] && continue
-		argv=()
-		mapfile -d '' argv 2>/dev/null <"$p/cmdline" || continue
-		case " ${argv[*]} " in *" $id "* | *"/$id/"* | *"/$id "*)
-			echo "process ${p#/proc/} with command line: ${argv[*]}"
-			continue
-			;;
-		esac
-		cgl=()
-		mapfile -t cgl 2>/dev/null <"$p/cgroup" || continue
-		for cg in "${cgl[@]}"; do
-			if [[ $cg == *":/$WREN_NS/$id" ]]; then
-				echo "process ${p#/proc/} in cgroup /$WREN_NS/$id"
-				break
-			fi
-		done
-	done
+	# one grep over all command lines (NUL-separated arguments: -z): an argument that is the id, ends in
+	# /<id> or contains /<id>/; the first letter in brackets keeps grep from matching its own arguments
+	local re="[${id:0:1}]${id:1}"
+	grep -lsz -e "^$re\$" -e "/$re\$" -e "/$re/" /proc/[0-9]*/cmdline 2>/dev/null |
+		sed 's|^/proc/\([0-9]*\)/cmdline$|process \1 whose command line names the container|'
+	grep -ls ":/$WREN_NS/$re\$" /proc/[0-9]*/cgroup 2>/dev/null |
+		sed "s|^/proc/\\([0-9]*\\)/cgroup\$|process \\1 in cgroup /$WREN_NS/$id|"
 	# listening sockets appear in /proc/net/unix (the shims run in the host's network namespace)
 	for s in $(expected_shim_socket "$id") $(cat "$BATS_TEST_TMPDIR/sockets" 2>/dev/null); do
 		if awk -v s="$s" '$8 == s { f = 1 } END { exit !f }' /proc/net/unix; then
@@ -217,6 +205,10 @@ assert_nothing_left() {
 	done
 	echo "# left behind by container $id:" >&2
 	printf '#   %s\n' "${left//$'\n'/$'\n'#   }" >&2
+	local p
+	for p in $(printf '%s\n' "$left" | sed -n 's/^process \([0-9]*\) .*/\1/p' | sort -u); do
+		echo "#   pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
+	done
 	return 1
 }
 
