@@ -78,10 +78,12 @@ static _Noreturn void exec_child(const struct exec_child_args *a)
 {
 	struct wren_err *err = NULL;
 	char *path = NULL;
+	struct rt_self_exe self;
 	int pidfd = a->init_pidfd, sync;
 
 	/* born in the container's pid namespace: undumpable before anything else */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	rt_proc_self_exe(&self);
 	sync = rt_proc_setup_fds(a->stdio, a->sync_fd, &pidfd);
 	if (sync < 0) {
 		wren_err_errno(&err, errno, "set up stdio");
@@ -93,7 +95,7 @@ static _Noreturn void exec_child(const struct exec_child_args *a)
 		rt_child_fail(sync, err, 1);
 	rt_proc_close_extra_fds(sync);
 	rt_proc_set_env(a->p);
-	if (rt_proc_lookup(a->p, &path, &err) < 0)
+	if (rt_proc_lookup(a->p, &path, &err) < 0 || rt_proc_refuse_self(path, &self, &err) < 0)
 		rt_child_fail(sync, err, 1);
 	if (a->spec->has_seccomp && !rt_seccomp_early(a->spec, a->p) &&
 	    rt_seccomp_load(&a->spec->seccomp, &err) < 0)

@@ -143,12 +143,14 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *path = NULL;
 	bool deferred_cwd = false;
+	struct rt_self_exe self;
 	int32_t host_pid = 0;
 	int sync;
 
 	/* not dumpable from birth: nothing else in the container's pid namespace may ptrace us or
 	 * open our /proc files while we hold host resources */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	rt_proc_self_exe(&self);
 	sync = rt_proc_setup_fds(a->stdio, a->sync_fd, NULL);
 	if (sync < 0) {
 		wren_err_errno(&err, errno, "set up stdio");
@@ -162,7 +164,7 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	rt_proc_close_extra_fds(sync);
 	rt_proc_set_env(p);
 	/* a missing binary must fail create, not start */
-	if (rt_proc_lookup(p, &path, &err) < 0)
+	if (rt_proc_lookup(p, &path, &err) < 0 || rt_proc_refuse_self(path, &self, &err) < 0)
 		rt_child_fail(sync, err, 1);
 	rt_child_log(sync, RT_LOG_DEBUG, "init: ready to exec %s", path);
 	if (rt_sync_send(sync, RT_MSG_READY, 0, NULL) < 0)

@@ -305,3 +305,26 @@ int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err
 	*out = steal_ptr(&found);
 	return 0;
 }
+
+void rt_proc_self_exe(struct rt_self_exe *out)
+{
+	struct stat st;
+
+	out->known = stat("/proc/self/exe", &st) == 0;
+	out->dev = out->known ? st.st_dev : 0;
+	out->ino = out->known ? st.st_ino : 0;
+}
+
+int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct wren_err **err)
+{
+	struct stat st;
+
+	if (!self->known || stat(path, &st) < 0)
+		return 0; /* execve will report it */
+	if (st.st_dev == self->dev && st.st_ino == self->ino)
+		return lookup_fail(err, EPERM,
+				   "exec: \"%s\": refusing to run the runtime's own binary in a "
+				   "container%s",
+				   path, "");
+	return 0;
+}

@@ -35,4 +35,15 @@ void rt_proc_set_env(const struct rt_process *p);
  * malloc'd. Call after rt_proc_set_user: access is checked for the container's user. */
 int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err);
 
+/* The runtime's own binary, noted at the child's birth (while /proc is the host's). A container
+ * must never execve it: its /proc/self/exe would then hand the container a way to the host's
+ * shim binary (runc CVE-2019-5736). */
+struct rt_self_exe {
+	dev_t dev;
+	ino_t ino;
+	bool known;
+};
+void rt_proc_self_exe(struct rt_self_exe *out);
+int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct wren_err **err);
+
 #endif

@@ -1004,6 +1004,22 @@ static void test_mount_destination_symlink_stays_in_the_rootfs(void **state)
 	assert_int_equal(stat(host, &st), -1);
 }
 
+/* runc CVE-2019-5736: /proc/self/exe of a container child is the runtime's binary. */
+static void test_the_runtime_binary_is_never_executed_in_a_container(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("selfexe");
+	_cleanup_free_ char *link = xasprintf("%s/bin/innocent", b->rootfs);
+
+	assert_int_equal(symlink("/proc/self/exe", link), 0);
+	bundle_config(b, "[\"innocent\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), -1);
+	assert_non_null(strstr(err->msg, "refusing to run the runtime's own binary"));
+	wren_err_free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1044,6 +1060,7 @@ int main(void)
 	    T(test_exec_after_the_init_exited_fails),
 	    T(test_ro_bind_mount_of_a_file),
 	    T(test_mount_destination_symlink_stays_in_the_rootfs),
+	    T(test_the_runtime_binary_is_never_executed_in_a_container),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
