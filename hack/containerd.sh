@@ -10,8 +10,9 @@
 #          writes DIR/containerd.pid and waits until `ctr version` answers.
 #   stop   stops it (TERM, then KILL after 10 s), kills what is left of the containers it ran (the processes
 #          in the cgroups named by the bundles' config.json) and of their shims (processes whose cwd lies
-#          under DIR), unmounts whatever is mounted under DIR (deepest first), removes the empty cgroups and
-#          the shim sockets under /run/containerd/s/ named in the bundles' address files. DIR itself stays
+#          under DIR), unmounts whatever is mounted under DIR (deepest first), removes the empty cgroups (the
+#          containers' and their namespaces' /<ns>) and the shim sockets under /run/containerd/s/ named in
+#          the bundles' address files. DIR itself stays
 #          (its log is useful); the caller removes it.
 #   env    prints shell exports: CONTAINERD_ADDRESS, CTR_ADDRESS, WREN_CONTAINERD_DIR, WREN_CONTAINERD_ROOT,
 #          WREN_CONTAINERD_STATE, WREN_CONTAINERD_LOG, WREN_CONTAINERD_TTRPC.
@@ -158,6 +159,30 @@ remove_cgroups() {
 	done
 }
 
+# Namespaces this daemon knows: the parents of ctr's /<namespace>/<id> cgroups.
+daemon_namespaces() {
+	local d
+	if our_pid >/dev/null; then
+		timeout -s KILL 10 ctr --address "$sock" namespaces ls -q 2>/dev/null || true
+	fi
+	for d in "$task_state"/*/; do
+		[ -d "$d" ] && basename "$d"
+	done
+}
+
+# After the containers: rmdir the namespace-level cgroups (runc and wren create /<ns> for /<ns>/<id>).
+# rmdir of a cgroup fails unless it is empty, so someone else's busy cgroup is never touched.
+remove_namespace_cgroups() {
+	local ns h
+	for ns in "$@"; do
+		[ -n "$ns" ] || continue
+		for h in /sys/fs/cgroup/*/; do
+			[ -d "${h}$ns" ] && rmdir "${h}$ns" 2>/dev/null
+		done
+	done
+	return 0
+}
+
 shim_sockets() {
 	local a addr
 	for a in "$task_state"/*/*/address; do
@@ -200,9 +225,10 @@ wait_gone() { # wait_gone TENTHS PID...
 }
 
 do_stop() {
-	local pid sockets
-	# before anything goes away: which shim sockets belong to this daemon
+	local pid sockets namespaces
+	# before anything goes away: which shim sockets and namespaces belong to this daemon
 	mapfile -t sockets < <(shim_sockets)
+	mapfile -t namespaces < <(daemon_namespaces | sort -u)
 	if pid=$(our_pid); then
 		kill -TERM "$pid" 2>/dev/null || true
 		if ! wait_gone 100 "$pid"; then
@@ -224,6 +250,7 @@ do_stop() {
 	kill_cgroup_procs
 	unmount_under_dir || true
 	remove_cgroups
+	remove_namespace_cgroups "${namespaces[@]}"
 	local s
 	for s in "${sockets[@]}"; do
 		[ -S "$s" ] && rm -f "$s"
