@@ -140,6 +140,40 @@ static int clone_init(struct rt_container *c, const struct rt_create_opts *o, in
 	return 0;
 }
 
+/* The devices every container may use whatever its spec says, appended after the spec's rules as
+ * runc does (containerd's default spec only says "deny all" and relies on this). */
+#define RULE(t, ma, mi, acc)                                                                       \
+	{                                                                                          \
+		.allow = true, .type = t, .major = ma, .minor = mi, .access = acc                  \
+	}
+static char acc_m[] = "m", acc_rwm[] = "rwm";
+static const struct rt_device_rule default_device_rules[] = {
+    RULE('c', -1, -1, acc_m),	 RULE('b', -1, -1, acc_m),    /* mknod of anything */
+    RULE('c', 1, 3, acc_rwm),	 RULE('c', 1, 5, acc_rwm),    /* null, zero */
+    RULE('c', 1, 7, acc_rwm),	 RULE('c', 1, 8, acc_rwm),    /* full, random */
+    RULE('c', 1, 9, acc_rwm),	 RULE('c', 5, 0, acc_rwm),    /* urandom, tty */
+    RULE('c', 5, 2, acc_rwm),	 RULE('c', 136, -1, acc_rwm), /* ptmx, pts */
+    RULE('c', 10, 200, acc_rwm),			      /* tun/tap */
+};
+#undef RULE
+
+static int create_cgroup(struct rt_container *c, struct wren_err **err)
+{
+	const struct rt_resources *spec_res = &c->spec->resources;
+	struct rt_resources res = *spec_res;
+	size_t nd = sizeof(default_device_rules) / sizeof(default_device_rules[0]);
+	_cleanup_free_ struct rt_device_rule *rules = NULL;
+
+	if (spec_res->n_devices > 0) {
+		rules = xmalloc((spec_res->n_devices + nd) * sizeof(*rules));
+		memcpy(rules, spec_res->devices, spec_res->n_devices * sizeof(*rules));
+		memcpy(rules + spec_res->n_devices, default_device_rules, nd * sizeof(*rules));
+		res.devices = rules;
+		res.n_devices = spec_res->n_devices + nd;
+	}
+	return rt_cgroup_create(c->cg_path, &res, &c->cg, err);
+}
+
 int rt_container_create(const struct rt_create_opts *o, struct rt_container **out,
 			struct wren_err **err)
 {
@@ -159,7 +193,7 @@ int rt_container_create(const struct rt_create_opts *o, struct rt_container **ou
 	c->log = o->log;
 	c->log_ud = o->log_ud;
 	c->cg_path = rt_cgroup_path_for(spec, o->id);
-	if (rt_cgroup_create(c->cg_path, &spec->resources, &c->cg, err) < 0) {
+	if (create_cgroup(c, err) < 0) {
 		wren_err_wrap(err, "create cgroup %s", c->cg_path);
 		c->destroyed = true;
 		rt_container_free(c);

@@ -24,9 +24,10 @@ struct bundle {
 	struct rt_spec *spec;
 	/* knobs for the next bundle_config() */
 	bool readonly, no_pivot, user_ns;
-	const char *linux_extra; /* members appended to "linux" */
-	const char *top_extra;	 /* members appended to the top object */
-	const char *namespaces;	 /* replaces the default list: "[{...},{...}" (no closing ']') */
+	const char *linux_extra;  /* members appended to "linux" */
+	const char *top_extra;	  /* members appended to the top object */
+	const char *device_rules; /* replaces the linux.resources.devices array */
+	const char *namespaces;	  /* replaces the default list: "[{...},{...}" (no closing ']') */
 	/* a container the test has not finished: teardown kills and destroys it */
 	struct rt_container *live;
 };
@@ -100,6 +101,17 @@ static void bundle_config_mounts(struct bundle *b, const char *args, const char 
 	static const char userns_maps[] =
 	    ",\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
 	    "\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]";
+	/* containerd's generated specs list the container's devices explicitly */
+	static const char default_rules[] =
+	    "[{\"allow\":false,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":7,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":8,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":9,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":0,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"},"
+	    "{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"}]";
 	_cleanup_free_ char *json = xasprintf(
 	    "{\"ociVersion\":\"1.0.2-dev\","
 	    "\"process\":{%s,\"args\":%s,"
@@ -131,15 +143,7 @@ static void bundle_config_mounts(struct bundle *b, const char *args, const char 
 	    "{\"destination\":\"/"
 	    "tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"nodev\"]}"
 	    "%s%s],"
-	    "\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
-	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
-	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"rwm\"},"
-	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":7,\"access\":\"rwm\"},"
-	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":8,\"access\":\"rwm\"},"
-	    "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":9,\"access\":\"rwm\"},"
-	    "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":0,\"access\":\"rwm\"},"
-	    "{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"},"
-	    "{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"}]},"
+	    "\"linux\":{\"resources\":{\"devices\":%s},"
 	    "\"namespaces\":%s%s]%s,"
 	    "\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
 	    "\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\",\"/proc/"
@@ -149,10 +153,11 @@ static void bundle_config_mounts(struct bundle *b, const char *args, const char 
 	    "\"/proc/sysrq-trigger\"]%s%s}%s%s}",
 	    user ? user : "\"user\":{\"uid\":0,\"gid\":0}", args, caps, caps, caps,
 	    b->readonly ? "true" : "false", extra_mounts ? "," : "",
-	    extra_mounts ? extra_mounts : "", b->namespaces ? b->namespaces : default_ns,
-	    b->user_ns ? ",{\"type\":\"user\"}" : "", b->user_ns ? userns_maps : "",
-	    b->linux_extra ? "," : "", b->linux_extra ? b->linux_extra : "",
-	    b->top_extra ? "," : "", b->top_extra ? b->top_extra : "");
+	    extra_mounts ? extra_mounts : "", b->device_rules ? b->device_rules : default_rules,
+	    b->namespaces ? b->namespaces : default_ns, b->user_ns ? ",{\"type\":\"user\"}" : "",
+	    b->user_ns ? userns_maps : "", b->linux_extra ? "," : "",
+	    b->linux_extra ? b->linux_extra : "", b->top_extra ? "," : "",
+	    b->top_extra ? b->top_extra : "");
 	_cleanup_free_ char *path = xasprintf("%s/config.json", b->dir);
 	struct wren_err *err = NULL;
 

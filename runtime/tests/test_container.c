@@ -1020,6 +1020,23 @@ static void test_the_runtime_binary_is_never_executed_in_a_container(void **stat
 	wren_err_free(err);
 }
 
+/* containerd's default spec says only "deny all": the usual devices stay usable (runc's list). */
+static void test_default_devices_are_allowed_under_deny_all(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("denyall");
+
+	b->device_rules = "[{\"allow\":false,\"access\":\"rwm\"}]";
+	bundle_config(b,
+		      "[\"sh\",\"-c\",\"echo x > /dev/null && head -c1 /dev/urandom > /dev/null && "
+		      "echo ok\"]",
+		      NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "ok\n");
+	finish(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1061,6 +1078,7 @@ int main(void)
 	    T(test_ro_bind_mount_of_a_file),
 	    T(test_mount_destination_symlink_stays_in_the_rootfs),
 	    T(test_the_runtime_binary_is_never_executed_in_a_container),
+	    T(test_default_devices_are_allowed_under_deny_all),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
