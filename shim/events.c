@@ -119,9 +119,10 @@ static void send_next(struct shim_publisher *p)
 		p->client = NULL;
 	}
 	if (!p->client) {
-		if (ttrpc_client_dial(p->loop, p->address, &p->client) < 0) {
+		int r = ttrpc_client_dial(p->loop, p->address, &p->client);
+		if (r < 0) {
 			p->client = NULL;
-			log_debug("connect %s: %s; will retry", p->address, strerror(errno));
+			log_debug("connect %s: %s; will retry", p->address, strerror(-r));
 			schedule_retry(p);
 			return;
 		}

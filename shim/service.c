@@ -207,6 +207,7 @@ static void h_create(struct ttrpc_call *call, void *ud)
 		goto fail;
 	}
 	c->init.pid = rt_container_pid(c->rt);
+	shim_io_release_child(&c->init.io); /* the child has its own copies now */
 	shim_task_persist(c);
 	keep_create_event(c, req);
 	c->init.pending = call;
@@ -257,6 +258,7 @@ static void h_start(struct ttrpc_call *call, void *ud)
 		return;
 	}
 	p->pid = rt_exec_pid(p->rt_exec);
+	shim_io_release_child(&p->io);
 	p->status = PROC_STARTING;
 	p->pending = call;
 	shim_proc_watch_sync(s, p, rt_exec_sync_fd(p->rt_exec));

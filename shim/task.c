@@ -284,9 +284,12 @@ static void proc_failed(struct shim *s, struct shim_proc *p, struct wren_err *er
 			shim_reply_err(call, err);
 		return;
 	}
-	/* A Start that failed: the child reported why and exits; its exit is reaped as usual. */
+	/* A Start that failed: the child reported why and exits; its exit is reaped as usual.
+	 * Its stdio goes now, so that a client waiting for EOF (ctr exec) is not held. */
 	if (p->is_init)
 		p->status = PROC_CREATED;
+	else
+		shim_io_close(&p->io);
 	if (call)
 		shim_reply_err(call, err);
 }

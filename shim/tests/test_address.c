@@ -1,5 +1,6 @@
 /* The socket path derivation and the SHA-256 under it. */
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
