@@ -108,6 +108,10 @@ build() {
 	mv "$rootfs" "$rootfs_dir"
 }
 
+# one build at a time (several test runs may start together)
+mkdir -p "$out_dir"
+exec 9>"$out_dir/.lock"
+flock 9
 want=$(inputs_hash)
 if [ ! -s "$tarball" ] || [ ! -x "$rootfs_dir/usr/bin/wren-probe" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	echo "image.sh: building $tarball" >&2
@@ -115,6 +119,7 @@ if [ ! -s "$tarball" ] || [ ! -x "$rootfs_dir/usr/bin/wren-probe" ] || [ "$(cat 
 	build >&2
 	echo "$want" >"$stamp"
 fi
+flock -u 9
 
 if [ -n "$address" ]; then
 	timeout -s KILL 120 ctr --address "$address" -n "$namespace" images import \
