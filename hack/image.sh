@@ -119,7 +119,7 @@ if [ ! -s "$tarball" ] || [ ! -x "$rootfs_dir/usr/bin/wren-probe" ] || [ "$(cat 
 	build >&2
 	echo "$want" >"$stamp"
 fi
-flock -u 9
+exec 9>&-
 
 if [ -n "$address" ]; then
 	timeout -s KILL 120 ctr --address "$address" -n "$namespace" images import \
