@@ -225,10 +225,11 @@ wait_gone() { # wait_gone TENTHS PID...
 }
 
 do_stop() {
-	local pid sockets namespaces
-	# before anything goes away: which shim sockets and namespaces belong to this daemon
+	local pid sockets namespaces bundles
+	# before anything goes away: which shim sockets, namespaces and bundles belong to this daemon
 	mapfile -t sockets < <(shim_sockets)
 	mapfile -t namespaces < <(daemon_namespaces | sort -u)
+	mapfile -t bundles < <(cd "$task_state" 2>/dev/null && for b in */*/; do [ -d "$b" ] && echo "${b%/}"; done)
 	if pid=$(our_pid); then
 		kill -TERM "$pid" 2>/dev/null || true
 		if ! wait_gone 100 "$pid"; then
@@ -251,6 +252,15 @@ do_stop() {
 	unmount_under_dir || true
 	remove_cgroups
 	remove_namespace_cgroups "${namespaces[@]}"
+	# runc-v2 keeps runc's state in /run/containerd/runc/<ns>/<id>: gone with a clean delete, left when
+	# its shim was killed above
+	local b ns
+	for b in "${bundles[@]}"; do
+		[ -n "$b" ] && [ -d "/run/containerd/runc/$b" ] && rm -rf "/run/containerd/runc/${b:?}"
+	done
+	for ns in "${namespaces[@]}"; do
+		[ -n "$ns" ] && [ -d "/run/containerd/runc/$ns" ] && rmdir "/run/containerd/runc/$ns" 2>/dev/null
+	done
 	local s
 	for s in "${sockets[@]}"; do
 		[ -S "$s" ] && rm -f "$s"

@@ -98,20 +98,22 @@ run_spec() {
 @test "errors: exec of a missing binary fails and the task keeps running" {
 	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING
-	run --separate-stderr ctr_ task exec --exec-id x1 "$CID" nope
+	local xid
+	xid=$(new_exec_id)
+	run --separate-stderr ctr_ task exec --exec-id "$xid" "$CID" nope
 	[ "$status" -ne 0 ]
 	assert_contains "$stderr" nope
 	assert_contains "$stderr" "not found" i
 	[ "$(task_status "$CID")" = RUNNING ]
 	# and the exec id is free again
-	run --separate-stderr ctr_ task exec --exec-id x1 "$CID" true
+	run --separate-stderr ctr_ task exec --exec-id "$xid" "$CID" true
 	assert_status 0
 }
 
 @test "errors: exec --user with an unknown name fails (in ctr) and the task keeps running" {
 	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING
-	run --separate-stderr ctr_ task exec --exec-id x2 --user nosuch "$CID" true
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" --user nosuch "$CID" true
 	[ "$status" -ne 0 ]
 	assert_contains "$stderr" "no users found"
 	[ "$(task_status "$CID")" = RUNNING ]

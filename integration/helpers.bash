@@ -88,6 +88,12 @@ new_cid() {
 	echo "$id"
 }
 
+# An exec id for container $1 (default $CID): it starts with the container id, so the FIFOs ctr names
+# after it are found by teardown.
+new_exec_id() {
+	echo "${1:-$CID}-x$RANDOM"
+}
+
 wren_setup() {
 	: >"$BATS_TEST_TMPDIR/cids"
 	: >"$BATS_TEST_TMPDIR/sockets"
@@ -226,6 +232,16 @@ wren_teardown() {
 	for s in $(for id in "${ids[@]}"; do expected_shim_socket "$id"; done) \
 		$(cat "$BATS_TEST_TMPDIR/sockets" 2>/dev/null); do
 		[ -S "$s" ] && ! awk -v s="$s" '$8 == s { f = 1 } END { exit !f }' /proc/net/unix && rm -f "$s"
+	done
+	# ctr's FIFOs (/run/containerd/fifo/<random>/<id>-stdin...): `ctr task delete` removes them, nothing
+	# does when containerd cleaned up after a dead shim or ctr was killed; exec ids start with the
+	# container id (see new_exec_id), so these names are this test's
+	local d
+	for id in "${ids[@]}"; do
+		for d in $(find /run/containerd/fifo -mindepth 2 -maxdepth 2 -name "$id-*" -printf '%h\n' 2>/dev/null | sort -u); do
+			find "$d" -mindepth 1 -maxdepth 1 -name "$id-*" -delete 2>/dev/null || true
+			rmdir "$d" 2>/dev/null || true
+		done
 	done
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] || [ $rc != 0 ]; then
 		for id in "${ids[@]}"; do

@@ -104,10 +104,10 @@ teardown() { wren_teardown; }
 @test "lifecycle: exec runs a second process in the container and returns its exit code" {
 	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING
-	run --separate-stderr ctr_ task exec --exec-id e1 "$CID" "$PROBE" pid
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" "$PROBE" pid
 	assert_status 0
 	[ "$(fact pid)" -gt 1 ]
-	run --separate-stderr ctr_ task exec --exec-id e2 "$CID" sh -c 'exit 7'
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" sh -c 'exit 7'
 	assert_status 7
 	[ "$(task_status "$CID")" = RUNNING ]
 }

@@ -85,7 +85,7 @@ spec_with() {
 @test "security: exec --user runs the process as that user" {
 	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING
-	run --separate-stderr ctr_ task exec --exec-id u1 --user 1000 "$CID" "$PROBE" ids
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" --user 1000 "$CID" "$PROBE" ids
 	assert_status 0
 	assert_fact uid 1000
 	assert_fact gid 1000
