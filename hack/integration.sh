@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the bats integration suite against a private containerd.
 #
-# Usage: [RUNTIME=io.containerd.runc.v2] hack/integration.sh [bats args...] [integration/FILE.bats...]
+# Usage: [RUNTIME=io.containerd.runc.v2] hack/integration.sh [bats options...] [integration/FILE.bats...]
+#   e.g. hack/integration.sh --filter 'stdin|exec' integration/run.bats   (options before files)
 #
 # Builds (or reuses) the offline test image, starts a private containerd in a temp dir, imports the
 # image into a namespace of its own, runs bats (TAP output) on integration/*.bats or on the files given,
