@@ -22,6 +22,16 @@
 #   docker.io/wren/busybox:baduser  User "nosuch", which /etc/passwd lacks
 # Each holds busybox (/bin) and the static helper /usr/bin/wren-probe (integration/probe/wren-probe.c).
 # build/image/rootfs is the same rootfs unpacked, for whole specs given with `ctr run --config`.
+#
+# What the checks assume of a shim (runc-v2 does all of it):
+#   - the shim daemon is the parent of the task's init (shim_pid_of) and its cwd is the bundle
+#     <state>/io.containerd.runtime.v2.task/<ns>/<id>; its argv names the id
+#   - ctr's cgroupsPath /<ns>/<id> is honoured: /sys/fs/cgroup/<controller>/<ns>/<id> exists while the task
+#     runs and is removed by delete
+#   - after `ctr task delete` + `ctr container delete` (or containerd's clean-up after a dead shim) nothing
+#     is left: no cgroup dir, no mount under the bundle, no bundle, no process with cwd in the bundle, in the
+#     cgroup or naming the id, no listening socket at <bundle>/address or at runc-v2's
+#     /run/containerd/s/sha256(<grpc address>/<ns>/<id>)
 
 # shellcheck disable=SC2034,SC2154 # variables for the .bats files; $output/$status come from bats run
 
@@ -55,9 +65,9 @@ wren_setup_file() {
 	fi
 	export RUNTIME WREN_CTR_TIMEOUT
 	if ! ctr_ images ls -q | grep -qxF "$IMAGE"; then
-		"$WREN_REPO/hack/image.sh" --import "$CTR_ADDRESS" "$WREN_NS" >/dev/null 2>&1
+		"$WREN_REPO/hack/image.sh" --import "$CTR_ADDRESS" "$WREN_NS" >/dev/null
 	else
-		"$WREN_REPO/hack/image.sh" >/dev/null 2>&1 # the unpacked rootfs
+		"$WREN_REPO/hack/image.sh" >/dev/null # the unpacked rootfs
 	fi
 }
 
