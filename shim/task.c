@@ -1,5 +1,6 @@
 /* The process table: lookups, exits, the conversation with a child being set up, teardown. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -101,16 +102,24 @@ void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus)
 
 static void on_sync(struct ttrpc_source *src, uint32_t events);
 
+/* The runtime closes its sync fd when the conversation ends, before we can take it out of
+ * epoll; a child cloned meanwhile may still hold a copy of that socket, which keeps the closed
+ * fd's registration alive and firing. So epoll watches a duplicate that only we close, after
+ * EPOLL_CTL_DEL. */
 void shim_proc_watch_sync(struct shim *s, struct shim_proc *p, int fd)
 {
 	if (p->sync_watched || fd < 0)
 		return;
-	p->sync.fd = fd;
+	p->sync.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	p->sync.cb = on_sync;
-	if (ttrpc_loop_add(s->loop, &p->sync, EPOLLIN) == 0)
+	if (p->sync.fd >= 0 && ttrpc_loop_add(s->loop, &p->sync, EPOLLIN) == 0) {
 		p->sync_watched = true;
-	else
-		log_error("watch sync fd of %s: %s", p->id, strerror(errno));
+		return;
+	}
+	log_error("watch sync fd of %s: %s", p->id, strerror(errno));
+	if (p->sync.fd >= 0)
+		close(p->sync.fd);
+	p->sync.fd = -1;
 }
 
 void shim_proc_unwatch_sync(struct shim *s, struct shim_proc *p)
@@ -118,6 +127,8 @@ void shim_proc_unwatch_sync(struct shim *s, struct shim_proc *p)
 	if (!p->sync_watched)
 		return;
 	ttrpc_loop_del(s->loop, &p->sync);
+	close(p->sync.fd);
+	p->sync.fd = -1;
 	p->sync_watched = false;
 }
 
