@@ -20,7 +20,11 @@
  * DIR (this process moves itself there, so shims, runtimes and containers are counted) minus this
  * process's own CPU, or -1 without -cpuacct. The daemon's exit is awaited (outside wall) before
  * cpu is read: we are the subreaper the daemon falls back to.
- * -wrap PROGRAM runs `PROGRAM SHIM args…` for the start action (e.g. a valgrind wrapper).
+ * -wrap PROGRAM runs `PROGRAM SHIM args…` for the start and delete actions (e.g. valgrind).
+ * -daemon-wrap PROGRAM skips the start action: it runs the daemon itself as
+ *   `PROGRAM SHIM -namespace NS -id ID -address GRPC -socket DIR/<id>.sock` (cwd = bundle, stdio
+ *   /dev/null), dials until it answers, and waits for its exit after Shutdown (hack/bench uses it
+ *   to count the daemon's instructions under callgrind).
  * Exit 0, or 1 with "wren-shimbench: <phase>: <error>" on stderr. */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -48,17 +52,21 @@
 #define EVENTS "containerd.services.events.ttrpc.v1.Events"
 
 static const char *opt_shim, *opt_dir, *opt_template, *opt_lower, *opt_ns = "wren-shimbench",
-				     *opt_cgparent, *opt_cpuacct, *opt_wrap;
+				     *opt_cgparent, *opt_cpuacct, *opt_wrap, *opt_daemon_wrap;
 static int opt_n = 10, opt_warmup = 1, opt_exec;
 static struct ttrpc_loop *loop;
 static char grpc_addr[PATH_MAX], ev_addr[PATH_MAX];
 static cJSON *template;
 
 static void die(const char *phase, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static pid_t daemon_pid; /* with -daemon-wrap: killed when we die */
+
 static void die(const char *phase, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (daemon_pid > 0)
+		kill(daemon_pid, SIGKILL);
 	fprintf(stderr, "wren-shimbench: %s: ", phase);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -195,7 +203,7 @@ static char *run_action(const char *bundle, const char *id, const char *action, 
 	char *out = NULL;
 	size_t len = 0, cap = 0;
 
-	if (opt_wrap && strcmp(action, "start") == 0)
+	if (opt_wrap)
 		argv[n++] = opt_wrap;
 	argv[n++] = opt_shim;
 	argv[n++] = "-namespace";
@@ -254,6 +262,34 @@ static char *run_action(const char *bundle, const char *id, const char *action, 
 		if (errno != EINTR)
 			die(action, "waitpid: %s", strerror(errno));
 	return out;
+}
+
+/* The daemon without the start action, on its own -socket; returns its pid, *addr malloc'd. */
+static pid_t spawn_daemon(const char *bundle, const char *id, char **addr)
+{
+	char sock[PATH_MAX];
+	const char *argv[] = {opt_daemon_wrap, opt_shim, "-namespace", opt_ns, "-id", id, "-address",
+			      grpc_addr, "-socket", sock, NULL};
+	pid_t pid;
+
+	snprintf(sock, sizeof(sock), "%s/%s.sock", opt_dir, id);
+	pid = fork();
+	if (pid < 0)
+		die("daemon", "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		if (chdir(bundle) < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
+		    dup2(devnull, 2) < 0)
+			_exit(127);
+		setpgid(0, 0);
+		setenv("TTRPC_ADDRESS", ev_addr, 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	*addr = malloc(strlen(sock) + 8);
+	sprintf(*addr, "unix://%s", sock);
+	return pid;
 }
 
 /* ---- bundles -------------------------------------------------------------------------------- */
@@ -370,18 +406,30 @@ static void one(int iter, int print)
 	self0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 	w0 = t0 = now_ns(CLOCK_MONOTONIC);
 
-	addr = run_action(bundle, id, "start", &status);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		die("start action", "status 0x%x: %s", status, addr);
-	tp = now_ns(CLOCK_MONOTONIC);
-	t[T_START_ACTION] = tp - t0;
-	t0 = tp;
-	{
-		int rc = ttrpc_client_dial(loop, addr, &c);
+	if (opt_daemon_wrap) {
+		int rc = -1;
 
+		daemon_pid = spawn_daemon(bundle, id, &addr);
+		for (int tries = 0; tries < 3000 && rc < 0; tries++) {
+			rc = ttrpc_client_dial(loop, addr, &c);
+			if (rc < 0)
+				usleep(10000);
+		}
+		if (rc < 0)
+			die("dial", "%s: %s", addr, strerror(-rc));
+	} else {
+		int rc;
+
+		addr = run_action(bundle, id, "start", &status);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			die("start action", "status 0x%x: %s", status, addr);
+		rc = ttrpc_client_dial(loop, addr, &c);
 		if (rc < 0)
 			die("dial", "%s: %s", addr, strerror(-rc));
 	}
+	tp = now_ns(CLOCK_MONOTONIC);
+	t[T_START_ACTION] = tp - t0;
+	t0 = tp;
 	free(addr);
 
 	{
@@ -501,7 +549,11 @@ static void one(int iter, int print)
 	t[T_DELETE_ACTION] = tp - t0;
 
 	/* outside the wall time: the daemon's exit (its CPU lands in the cgroup when it is reaped) */
-	if (shim_pid > 0) {
+	if (daemon_pid > 0) {
+		waitpid(daemon_pid, &status, 0);
+		daemon_pid = 0;
+	}
+	else if (shim_pid > 0) {
 		int tries;
 
 		for (tries = 0; tries < 5000; tries++) {
@@ -583,6 +635,8 @@ int main(int argc, char **argv)
 			opt_cpuacct = v;
 		else if (strcmp(a, "-wrap") == 0)
 			opt_wrap = v;
+		else if (strcmp(a, "-daemon-wrap") == 0)
+			opt_daemon_wrap = v;
 		else if (strcmp(a, "-n") == 0)
 			opt_n = atoi(v);
 		else if (strcmp(a, "-warmup") == 0)
