@@ -80,6 +80,16 @@ const char *rt_container_cgroup(const struct rt_container *c);
 int rt_container_kill(struct rt_container *c, int sig, bool all, struct wren_err **err);
 /* Host pids of every process in the container's cgroup. *out is malloc'd. */
 int rt_container_pids(struct rt_container *c, pid_t **out, size_t *n, struct wren_err **err);
+/* The container's cgroup for Pause, Resume, Update, Stats and the OOM watch
+ * (runtime/container_cgroup.c, with runtime/cgroup.h, cgroup_stats.h and oom.h); NULL if it has
+ * none. Once rt_container_destroy() ran, its directories are gone (reads say NOT_FOUND). */
+struct rt_cgroup;
+const struct rt_cgroup *rt_container_cgroup_handle(const struct rt_container *c);
+/* Freeze or thaw every process of the container (bounded wait for the freezer to settle). */
+int rt_container_freeze(struct rt_container *c, bool frozen, struct wren_err **err);
+/* Apply new resources to the live cgroup. */
+int rt_container_update(struct rt_container *c, const struct rt_resources *res,
+			struct wren_err **err);
 /* After the init exited and was reaped: kill what is left in the cgroup, remove the cgroup, run
  * poststop hooks. Idempotent. */
 int rt_container_destroy(struct rt_container *c, struct wren_err **err);
