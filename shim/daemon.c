@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -126,6 +127,35 @@ static void open_log(void)
 	close(fd);
 }
 
+/* A grouped daemon lives in the first container's bundle and logs to its FIFO. containerd removes
+ * that bundle and stops reading that FIFO when the container is deleted, so move to another
+ * container's. */
+void shim_daemon_leave_bundle(struct shim *s, const char *bundle)
+{
+	char cwd[PATH_MAX];
+
+	if (!s->containers || !getcwd(cwd, sizeof(cwd)) || strcmp(cwd, bundle) != 0)
+		return;
+	if (chdir(s->containers->bundle) < 0) {
+		log_warn("chdir %s: %s", s->containers->bundle, strerror(errno));
+		return;
+	}
+	open_log();
+	log_debug("now in the bundle of %s", s->containers->id);
+}
+
+/* One fd per FIFO end, pidfd and sync socket of every process: hundreds of execs need more than
+ * the usual soft limit of 1024. Go raises it the same way for runc-v2. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int shim_daemon_run(const struct shim_flags *f)
 {
 	_cleanup_err_ struct wren_err *err = NULL;
@@ -137,6 +167,7 @@ int shim_daemon_run(const struct shim_flags *f)
 	open_log();
 	shim_log_init(f->namespace, f->id, f->debug);
 	s.flags = *f;
+	raise_nofile();
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);

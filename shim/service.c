@@ -243,9 +243,14 @@ static void h_start(struct ttrpc_call *call, void *ud)
 		shim_proc_watch_sync(s, p, rt_container_sync_fd(p->c->rt));
 		return;
 	}
-	if (p->c->init.status != PROC_RUNNING && p->c->init.status != PROC_CREATED) {
+	if (p->c->init.reaped ||
+	    (p->c->init.status != PROC_RUNNING && p->c->init.status != PROC_CREATED)) {
 		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "container %s is not running",
 				       p->c->id);
+		return;
+	}
+	if (p->rt_exec) { /* a Start that failed: this process is over */
+		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot start a stopped process");
 		return;
 	}
 	struct rt_exec_opts eo = {.container = p->c->rt, .process = p->spec, .log = child_log,
@@ -342,13 +347,13 @@ static void h_kill(struct ttrpc_call *call, void *ud)
 	if (!p)
 		return;
 	if (p->is_init) {
-		if (p->exited && !req->all) {
+		if (p->reaped && !req->all) {
 			ttrpc_call_reply_error(call, TTRPC_NOT_FOUND,
 					       "process already finished: not found");
 			return;
 		}
 		if (rt_container_kill(p->c->rt, (int)req->signal, req->all, &err) < 0) {
-			if (p->exited && req->all) {
+			if (p->reaped && req->all) {
 				shim_reply_empty(call); /* nothing left to kill */
 				return;
 			}
@@ -362,7 +367,8 @@ static void h_kill(struct ttrpc_call *call, void *ud)
 		ttrpc_call_reply_error(call, TTRPC_FAILED_PRECONDITION, "process not created");
 		return;
 	}
-	if (p->exited || kill(p->pid, (int)req->signal) < 0) {
+	/* never a reaped pid: it may belong to someone else by now */
+	if (p->reaped || kill(p->pid, (int)req->signal) < 0) {
 		ttrpc_call_reply_error(call, TTRPC_NOT_FOUND, "process already finished: not found");
 		return;
 	}
@@ -414,9 +420,12 @@ static void h_delete(struct ttrpc_call *call, void *ud)
 		/* No event for execs (runc-v2 sends none); the exec id can be reused from now on. */
 		shim_task_remove_exec(s, p);
 	} else {
+		_cleanup_free_ char *bundle = xstrdup(c->bundle);
+
 		id = xstrdup(c->id);
 		shim_task_persist(c); /* the delete action reports this status */
 		shim_task_remove(s, c); /* cgroup, rootfs mounts, stdio: everything goes */
+		shim_daemon_leave_bundle(s, bundle);
 		publish_delete(s, id, pid, status, &at);
 	}
 	resp.pid = (uint32_t)pid;
@@ -453,7 +462,7 @@ static void h_pids(struct ttrpc_call *call, void *ud)
 		containerd__v1__types__process_info__init(&infos[i]);
 		infos[i].pid = (uint32_t)pids[i];
 		for (struct shim_proc *e = c->execs; e; e = e->next) {
-			if (e->pid == pids[i] && !e->exited) {
+			if (e->pid == pids[i] && !e->reaped) {
 				Containerd__Runc__V1__ProcessDetails d =
 					CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
 				d.exec_id = e->id;
@@ -535,8 +544,14 @@ static void h_exec(struct ttrpc_call *call, void *ud)
 				       req->exec_id);
 		return;
 	}
+	/* runc-v2's wording; an init whose exit waits for its execs' counts as stopped */
+	if (c->init.reaped || c->init.status == PROC_STOPPED) {
+		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot exec in a stopped state");
+		return;
+	}
 	if (c->init.status != PROC_RUNNING && c->init.status != PROC_CREATED) {
-		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot exec in a stopped container");
+		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot exec in a %s state",
+				       c->init.status == PROC_CREATING ? "creating" : "starting");
 		return;
 	}
 	if (req->terminal) {

@@ -41,12 +41,22 @@ void shim_task_persist(struct shim_container *c)
 	st.pid = c->init.pid;
 	if (c->rt)
 		snprintf(st.cgroup, sizeof(st.cgroup), "%s", rt_container_cgroup(c->rt));
-	st.exited = c->init.exited;
+	/* reaped, not only recorded: the delete action must know the status even if the daemon
+	 * dies while the init's exit waits for its execs' */
+	st.exited = c->init.reaped || c->init.exited;
 	st.exit_status = c->init.exit_status;
 	st.exited_sec = c->init.exited_at.tv_sec;
 	st.exited_nsec = (int32_t)c->init.exited_at.tv_nsec;
 	if (shim_state_write(c->bundle, &st, &err) < 0)
 		log_error("persist state of %s: %s", c->id, err->msg);
+}
+
+bool shim_task_has_live_execs(const struct shim_container *c)
+{
+	for (const struct shim_proc *e = c->execs; e; e = e->next)
+		if (!e->reaped && (e->status == PROC_STARTING || e->status == PROC_RUNNING))
+			return true;
+	return false;
 }
 
 static void publish_exit(struct shim *s, struct shim_proc *p)
@@ -63,30 +73,16 @@ static void publish_exit(struct shim *s, struct shim_proc *p)
 	shim_publish(s->events, "/tasks/exit", "containerd.events.TaskExit", &ev.base);
 }
 
-void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus)
+/* The exit becomes visible: state, Waits, the event. Only a process that ran gets a
+ * /tasks/exit (an exec whose Start failed does not, as with runc-v2). */
+static void record_exit(struct shim *s, struct shim_proc *p)
 {
 	Containerd__Task__V2__WaitResponse resp = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts;
 	bool started = p->status == PROC_RUNNING || (p->is_init && p->status == PROC_CREATED);
 
 	p->exited = true;
-	p->exit_status = WIFEXITED(wstatus) ? (uint32_t)WEXITSTATUS(wstatus)
-					    : 128u + (uint32_t)WTERMSIG(wstatus);
-	clock_gettime(CLOCK_REALTIME, &p->exited_at);
 	p->status = PROC_STOPPED;
-	log_debug("process %s (pid %d) exited with status %u", p->id, (int)p->pid, p->exit_status);
-
-	if (p->is_init) {
-		shim_task_persist(p->c);
-		/* With no pid namespace of its own, the container's other processes would outlive
-		 * its init: kill them, as runc-v2 does. */
-		const struct rt_namespace *pidns = rt_spec_namespace(p->c->spec, RT_NS_PID);
-		if (!pidns || pidns->path) {
-			_cleanup_err_ struct wren_err *err = NULL;
-			rt_container_kill(p->c->rt, SIGKILL, true, &err);
-		}
-	}
-
 	shim_timestamp(&ts, true, &p->exited_at);
 	resp.exit_status = p->exit_status;
 	resp.exited_at = &ts;
@@ -98,6 +94,61 @@ void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus)
 	}
 	if (started)
 		publish_exit(s, p);
+}
+
+static void record_init_exit(struct shim *s, struct shim_container *c)
+{
+	if (c->init_exit_deferred) {
+		c->init_exit_deferred = false;
+		ttrpc_timer_cancel(s->loop, &c->init_exit_timer);
+	}
+	record_exit(s, &c->init);
+}
+
+#define INIT_EXIT_DEFER_MS 5000
+
+static void on_init_exit_timer(struct ttrpc_timer *t)
+{
+	struct shim_container *c = ttrpc_container_of(t, struct shim_container, init_exit_timer);
+
+	log_warn("execs of %s still running %d ms after its init exited", c->id,
+		 INIT_EXIT_DEFER_MS);
+	c->init_exit_deferred = false;
+	record_exit(c->shim, &c->init);
+}
+
+void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus)
+{
+	struct shim_container *c = p->c;
+
+	p->reaped = true;
+	p->exit_status = WIFEXITED(wstatus) ? (uint32_t)WEXITSTATUS(wstatus)
+					    : 128u + (uint32_t)WTERMSIG(wstatus);
+	clock_gettime(CLOCK_REALTIME, &p->exited_at);
+	log_debug("process %s (pid %d) exited with status %u", p->id, (int)p->pid, p->exit_status);
+
+	if (!p->is_init) {
+		record_exit(s, p);
+		if (c->init_exit_deferred && !shim_task_has_live_execs(c))
+			record_init_exit(s, c);
+		return;
+	}
+	shim_task_persist(c);
+	/* With no pid namespace of its own, the container's other processes would outlive its
+	 * init: kill them, as runc-v2 does. (With one, the kernel has killed them, and they were
+	 * reaped before the init could finish dying.) */
+	const struct rt_namespace *pidns = rt_spec_namespace(c->spec, RT_NS_PID);
+	if (!pidns || pidns->path) {
+		_cleanup_err_ struct wren_err *err = NULL;
+		rt_container_kill(c->rt, SIGKILL, true, &err);
+	}
+	if (shim_task_has_live_execs(c)) {
+		c->init_exit_deferred = true;
+		c->init_exit_timer.cb = on_init_exit_timer;
+		ttrpc_timer_arm(s->loop, &c->init_exit_timer, INIT_EXIT_DEFER_MS);
+		return;
+	}
+	record_exit(s, p);
 }
 
 static void on_sync(struct ttrpc_source *src, uint32_t events);
@@ -138,11 +189,12 @@ void shim_proc_reap_now(struct shim_proc *p)
 {
 	int st;
 
-	if (p->exited || p->pid <= 0)
+	if (p->reaped || p->exited || p->pid <= 0)
 		return;
 	kill(p->pid, SIGKILL);
 	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
 		;
+	p->reaped = true;
 	p->exited = true;
 	p->exit_status = 128 + SIGKILL;
 	clock_gettime(CLOCK_REALTIME, &p->exited_at);
@@ -202,6 +254,7 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 		free_proc(s, p);
 		free(p);
 	}
+	ttrpc_timer_cancel(s->loop, &c->init_exit_timer);
 	if (c->rt) {
 		if (!c->init.exited && c->init.status != PROC_STOPPED)
 			shim_proc_reap_now(&c->init);
@@ -297,9 +350,8 @@ static void proc_failed(struct shim *s, struct shim_proc *p, struct wren_err *er
 	}
 	/* A Start that failed: the child reported why and exits; its exit is reaped as usual.
 	 * Its stdio goes now, so that a client waiting for EOF (ctr exec) is not held. */
-	if (p->is_init)
-		p->status = PROC_CREATED;
-	else
+	p->status = PROC_CREATED;
+	if (!p->is_init)
 		shim_io_close(&p->io);
 	if (call)
 		shim_reply_err(call, err);
@@ -339,25 +391,27 @@ void shim_service_on_exit(struct shim *s, pid_t pid, int wstatus)
 	for (struct shim_container *c = s->containers; c; c = c->next) {
 		struct shim_proc *p = NULL;
 
-		if (c->init.pid == pid && !c->init.exited) {
+		if (c->init.pid == pid && !c->init.reaped) {
 			p = &c->init;
 		} else {
 			for (struct shim_proc *e = c->execs; e; e = e->next)
-				if (e->pid == pid && !e->exited)
+				if (e->pid == pid && !e->reaped)
 					p = e;
 		}
 		if (!p)
 			continue;
+		p->reaped = true; /* teardown must not wait for it */
 		if (p->status == PROC_CREATING || p->status == PROC_STARTING) {
-			/* Settle the pending reply from what the child said before it died. A
-			 * failed create removes the container, so look it up again after. */
+			/* Settle the pending reply from what the child said before it died, so
+			 * that the start (and its event) comes before the exit. The child's end of
+			 * the sync socket closed before it became a zombie: this step reads all
+			 * there is, up to EOF. A failed create removes the container, so look it
+			 * up again after. */
 			_cleanup_free_ char *id = xstrdup(c->id);
 
-			p->exited = true; /* already reaped: teardown must not wait for it */
 			sync_step(s, p);
 			if (!shim_task_find(s, id))
 				return;
-			p->exited = false;
 		}
 		shim_proc_exited(s, p, wstatus);
 		return;

@@ -35,7 +35,8 @@ struct shim_proc {
 	char *stdin_path, *stdout_path, *stderr_path;
 	bool terminal;
 	struct shim_io io;
-	bool exited;
+	bool reaped; /* waited for: the pid is no longer ours to signal */
+	bool exited; /* the exit is recorded: Wait answered, /tasks/exit queued */
 	uint32_t exit_status;
 	struct timespec exited_at;
 	struct proc_waiter *waiters;
@@ -58,14 +59,22 @@ struct shim_container {
 	bool rootfs_mounted;
 	uint8_t *create_event; /* packed TaskCreate, published once the init is ready */
 	size_t create_event_len;
+	/* The init was reaped while execs still ran: its exit waits for theirs (containerd 1.7's
+	 * order), bounded by this timer. */
+	bool init_exit_deferred;
+	int init_wstatus;
+	struct ttrpc_timer init_exit_timer;
 };
 
 struct shim_container *shim_task_find(struct shim *s, const char *id);
 /* The init for "" or the exec by id; NULL if none. */
 struct shim_proc *shim_task_proc(struct shim_container *c, const char *exec_id);
 
-/* Record an exit: status, time, persisted state, pending Waits answered, /tasks/exit queued. */
+/* Record an exit: status, time, persisted state, pending Waits answered, /tasks/exit queued.
+ * An init's exit is held back while execs of its container still run. */
 void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus);
+/* An exec (starting or running) that has not been reaped yet. */
+bool shim_task_has_live_execs(const struct shim_container *c);
 /* Persist the init's state in the bundle (for the delete action). */
 void shim_task_persist(struct shim_container *c);
 /* Watch or stop watching a process's sync fd. */
@@ -77,5 +86,8 @@ void shim_proc_reap_now(struct shim_proc *p);
 void shim_task_remove_exec(struct shim *s, struct shim_proc *p);
 /* Tear down everything a container holds and unlink it from the shim. */
 void shim_task_remove(struct shim *s, struct shim_container *c);
+
+/* daemon.c: after the container whose bundle held the daemon (cwd, log FIFO) is gone. */
+void shim_daemon_leave_bundle(struct shim *s, const char *bundle);
 
 #endif
