@@ -142,3 +142,7 @@ clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Side by side with containerd-shim-runc-v2 (docs/performance.md); BENCH_QUICK=1 for a smoke run.
+bench:
+	@hack/bench
