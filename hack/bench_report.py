@@ -107,6 +107,8 @@ for m in order:
     b = samples.get((m, label_b), [])
     if not a and not b:
         continue
+    if ".phase_" in m and not any(a) and not any(b):
+        continue
     ma, pa, mb, pb = quantile(a, 0.5), quantile(a, 0.9), quantile(b, 0.5), quantile(b, 0.9)
     ratio = mb / ma if a and b and ma else float("nan")
     fl = floor_med.get(m)

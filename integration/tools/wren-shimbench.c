@@ -20,7 +20,8 @@
  * DIR (this process moves itself there, so shims, runtimes and containers are counted) minus this
  * process's own CPU, or -1 without -cpuacct. The daemon's exit is awaited (outside wall) before
  * cpu is read: we are the subreaper the daemon falls back to.
- * -wrap PROGRAM runs `PROGRAM SHIM args…` for the start and delete actions (e.g. valgrind).
+ * -wrap PROGRAM runs `PROGRAM SHIM args…` for the start action, -wrap-delete PROGRAM for the
+ *   delete action (e.g. valgrind).
  * -daemon-wrap PROGRAM skips the start action: it runs the daemon itself as
  *   `PROGRAM SHIM -namespace NS -id ID -address GRPC -socket DIR/<id>.sock` (cwd = bundle, stdio
  *   /dev/null), dials until it answers, and waits for its exit after Shutdown (hack/bench uses it
@@ -52,7 +53,7 @@
 #define EVENTS "containerd.services.events.ttrpc.v1.Events"
 
 static const char *opt_shim, *opt_dir, *opt_template, *opt_lower, *opt_ns = "wren-shimbench",
-				     *opt_cgparent, *opt_cpuacct, *opt_wrap, *opt_daemon_wrap;
+				     *opt_cgparent, *opt_cpuacct, *opt_wrap, *opt_wrap_delete, *opt_daemon_wrap;
 static int opt_n = 10, opt_warmup = 1, opt_exec;
 static struct ttrpc_loop *loop;
 static char grpc_addr[PATH_MAX], ev_addr[PATH_MAX];
@@ -203,8 +204,10 @@ static char *run_action(const char *bundle, const char *id, const char *action, 
 	char *out = NULL;
 	size_t len = 0, cap = 0;
 
-	if (opt_wrap)
+	if (opt_wrap && strcmp(action, "start") == 0)
 		argv[n++] = opt_wrap;
+	if (opt_wrap_delete && strcmp(action, "delete") == 0)
+		argv[n++] = opt_wrap_delete;
 	argv[n++] = opt_shim;
 	argv[n++] = "-namespace";
 	argv[n++] = opt_ns;
@@ -635,6 +638,8 @@ int main(int argc, char **argv)
 			opt_cpuacct = v;
 		else if (strcmp(a, "-wrap") == 0)
 			opt_wrap = v;
+		else if (strcmp(a, "-wrap-delete") == 0)
+			opt_wrap_delete = v;
 		else if (strcmp(a, "-daemon-wrap") == 0)
 			opt_daemon_wrap = v;
 		else if (strcmp(a, "-n") == 0)
