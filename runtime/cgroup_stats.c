@@ -2,7 +2,7 @@
  * libcgroup: see the top of cgroup.c for why. Which files, and how containerd reads them, follow
  * containerd's cgroups package so that `ctr task metrics` and CRI see the values they expect:
  * memory.stat keys by name, "max" as no limit, blkio's CFQ files with a fallback to the throttle
- * ones, cpuacct.usage_user/sys in nanoseconds (cpuacct.stat's ticks where they are missing). */
+ * ones, user/system CPU time from cpuacct.stat's clock ticks. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -223,25 +223,20 @@ static int read_cpuacct(const char *dir, struct rt_cg1_stats *s, struct wren_err
 	if (read_u64_err(dir, "cpuacct.usage", &s->cpu.total, err) < 0 ||
 	    read_per_cpu(dir, s, err) < 0)
 		return -1;
-	/* Nanoseconds since 4.7; the older cpuacct.stat counts clock ticks. */
-	if (rt_cgfs_exists(dir, "cpuacct.usage_user") && rt_cgfs_exists(dir, "cpuacct.usage_sys")) {
-		if (read_u64_err(dir, "cpuacct.usage_user", &s->cpu.user, err) < 0 ||
-		    read_u64_err(dir, "cpuacct.usage_sys", &s->cpu.kernel, err) < 0)
-			return -1;
-	} else {
-		struct {
-			uint64_t user, system;
-		} ticks = {0, 0};
-		static const struct kv_field t[] = {{"user", 0}, {"system", sizeof(uint64_t)}};
-		long hz = sysconf(_SC_CLK_TCK);
+	/* user and system from cpuacct.stat's clock ticks, as containerd reads them (the
+	 * nanosecond cpuacct.usage_user/usage_sys count differently and can exceed the total). */
+	struct {
+		uint64_t user, system;
+	} ticks = {0, 0};
+	static const struct kv_field t[] = {{"user", 0}, {"system", sizeof(uint64_t)}};
+	long hz = sysconf(_SC_CLK_TCK);
 
-		if (read_kv(dir, "cpuacct.stat", t, N(t), &ticks, false, err) < 0)
-			return -1;
-		if (hz <= 0)
-			hz = 100;
-		s->cpu.user = ticks.user * (1000000000ULL / (uint64_t)hz);
-		s->cpu.kernel = ticks.system * (1000000000ULL / (uint64_t)hz);
-	}
+	if (read_kv(dir, "cpuacct.stat", t, N(t), &ticks, true, err) < 0)
+		return -1;
+	if (hz <= 0)
+		hz = 100;
+	s->cpu.user = ticks.user * (1000000000ULL / (uint64_t)hz);
+	s->cpu.kernel = ticks.system * (1000000000ULL / (uint64_t)hz);
 	s->has_cpu = true;
 	return 0;
 }

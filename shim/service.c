@@ -12,6 +12,7 @@
 #include "containerd/task/v2/shim.pb-c.h"
 #include "runtime/util.h"
 #include "shim/any.h"
+#include "shim/cgroup_ops.h"
 #include "shim/events.h"
 #include "shim/log.h"
 #include "shim/reply.h"
@@ -230,7 +231,9 @@ static void h_start(struct ttrpc_call *call, void *ud)
 		return;
 	if (p->status != PROC_CREATED) {
 		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot start a %s process",
-				       p->status == PROC_STOPPED ? "stopped" : "running");
+				       p->status == PROC_STOPPED  ? "stopped"
+				       : p->status == PROC_PAUSED ? "paused"
+								  : "running");
 		return;
 	}
 	if (p->is_init) {
@@ -238,9 +241,14 @@ static void h_start(struct ttrpc_call *call, void *ud)
 			shim_reply_err(call, err);
 			return;
 		}
+		shim_oom_watch(s, p->c); /* from Start on, as runc-v2 */
 		p->status = PROC_STARTING;
 		p->pending = call;
 		shim_proc_watch_sync(s, p, rt_container_sync_fd(p->c->rt));
+		return;
+	}
+	if (p->c->init.status == PROC_PAUSED || p->c->init.status == PROC_PAUSING) {
+		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot exec in a paused container");
 		return;
 	}
 	if (p->c->init.reaped ||
@@ -271,6 +279,11 @@ static void h_start(struct ttrpc_call *call, void *ud)
 
 static Containerd__V1__Types__Status status_of(const struct shim_proc *p)
 {
+	/* A paused container's execs are paused too (runc-v2's execProcess.Status). */
+	if (p->c->init.status == PROC_PAUSED)
+		return CONTAINERD__V1__TYPES__STATUS__PAUSED;
+	if (p->c->init.status == PROC_PAUSING)
+		return CONTAINERD__V1__TYPES__STATUS__PAUSING;
 	switch (p->status) {
 	case PROC_CREATING:
 	case PROC_CREATED:
@@ -280,6 +293,10 @@ static Containerd__V1__Types__Status status_of(const struct shim_proc *p)
 		return CONTAINERD__V1__TYPES__STATUS__RUNNING;
 	case PROC_STOPPED:
 		return CONTAINERD__V1__TYPES__STATUS__STOPPED;
+	case PROC_PAUSING:
+		return CONTAINERD__V1__TYPES__STATUS__PAUSING;
+	case PROC_PAUSED:
+		return CONTAINERD__V1__TYPES__STATUS__PAUSED;
 	}
 	return CONTAINERD__V1__TYPES__STATUS__UNKNOWN;
 }
@@ -408,6 +425,10 @@ static void h_delete(struct ttrpc_call *call, void *ud)
 	c = p->c;
 	if (p->status == PROC_RUNNING || p->status == PROC_STARTING || p->status == PROC_CREATING) {
 		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot delete a running process");
+		return;
+	}
+	if (p->status == PROC_PAUSED || p->status == PROC_PAUSING) {
+		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot delete a paused process");
 		return;
 	}
 	/* An init (or exec) that never started dies now, reported as killed. */
@@ -551,7 +572,9 @@ static void h_exec(struct ttrpc_call *call, void *ud)
 	}
 	if (c->init.status != PROC_RUNNING && c->init.status != PROC_CREATED) {
 		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot exec in a %s state",
-				       c->init.status == PROC_CREATING ? "creating" : "starting");
+				       c->init.status == PROC_CREATING   ? "creating"
+				       : c->init.status == PROC_STARTING ? "starting"
+									 : "paused");
 		return;
 	}
 	if (req->terminal) {
@@ -620,6 +643,8 @@ void shim_service_register(struct shim *s)
 		{"Wait", h_wait},     {"Kill", h_kill},       {"Delete", h_delete},
 		{"Pids", h_pids},     {"Connect", h_connect}, {"Shutdown", h_shutdown},
 		{"CloseIO", h_close_io}, {"Exec", h_exec},
+		{"Pause", shim_h_pause}, {"Resume", shim_h_resume}, {"Update", shim_h_update},
+		{"Stats", shim_h_stats},
 	};
 
 	for (size_t i = 0; i < 2; i++)

@@ -9,6 +9,7 @@
 #include "containerd/events/task_events.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
 #include "runtime/util.h"
+#include "shim/cgroup_ops.h"
 #include "shim/events.h"
 #include "shim/log.h"
 #include "shim/reply.h"
@@ -79,8 +80,13 @@ static void record_exit(struct shim *s, struct shim_proc *p)
 {
 	Containerd__Task__V2__WaitResponse resp = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
 	Google__Protobuf__Timestamp ts;
-	bool started = p->status == PROC_RUNNING || (p->is_init && p->status == PROC_CREATED);
+	bool paused = p->status == PROC_PAUSED || p->status == PROC_PAUSING;
+	bool started =
+	    p->status == PROC_RUNNING || paused || (p->is_init && p->status == PROC_CREATED);
 
+	/* an OOM kill's /tasks/oom goes before the exit it caused */
+	if (p->is_init)
+		shim_cgroup_init_exited(s, p->c, paused);
 	p->exited = true;
 	p->status = PROC_STOPPED;
 	shim_timestamp(&ts, true, &p->exited_at);
@@ -255,6 +261,7 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 		free(p);
 	}
 	ttrpc_timer_cancel(s->loop, &c->init_exit_timer);
+	shim_oom_unwatch(s, c);
 	if (c->rt) {
 		if (!c->init.exited && c->init.status != PROC_STOPPED)
 			shim_proc_reap_now(&c->init);

@@ -18,6 +18,8 @@ enum proc_status {
 	PROC_STARTING, /* GO sent; Start's reply waits for the execve */
 	PROC_RUNNING,
 	PROC_STOPPED,
+	PROC_PAUSING, /* init only: Pause is freezing the cgroup (shim/cgroup_ops.c) */
+	PROC_PAUSED,  /* init only: frozen; its execs report PAUSED too */
 };
 
 struct proc_waiter {
@@ -64,6 +66,9 @@ struct shim_container {
 	bool init_exit_deferred;
 	int init_wstatus;
 	struct ttrpc_timer init_exit_timer;
+	/* OOM kills in the cgroup, watched from the init's Start to its exit (shim/cgroup_ops.c) */
+	struct rt_oom_watch *oom;
+	struct ttrpc_source oom_src;
 };
 
 struct shim_container *shim_task_find(struct shim *s, const char *id);
