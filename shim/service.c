@@ -46,6 +46,7 @@ FREEP(Containerd__Task__V2__ConnectRequest, containerd__task__v2__connect_reques
 FREEP(Containerd__Task__V2__ShutdownRequest, containerd__task__v2__shutdown_request)
 FREEP(Containerd__Task__V2__CloseIORequest, containerd__task__v2__close_iorequest)
 FREEP(Containerd__Task__V2__ExecProcessRequest, containerd__task__v2__exec_process_request)
+FREEP(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request)
 
 static struct shim *shim_of(void *ud)
 {
@@ -145,11 +146,85 @@ static void options_of(const Google__Protobuf__Any *any, struct rt_create_opts *
 	containerd__runc__v1__options__free_unpacked(ro, NULL);
 }
 
+/* A host id for a container id: the terminal belongs to the process's user. -1 (fchown leaves it
+ * alone) for an id that the container's user namespace does not map. */
+static uint32_t host_id(const struct rt_id_map *m, size_t n, uint32_t id)
+{
+	if (n == 0)
+		return id;
+	for (size_t i = 0; i < n; i++)
+		if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+			return m[i].host_id + (id - m[i].container_id);
+	return (uint32_t)-1;
+}
+
+static uint16_t clamp16(uint32_t v)
+{
+	return v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
+}
+
+static void io_config(struct shim *s, const struct rt_spec *spec, const struct rt_process *proc,
+		      const char *id, bool terminal, struct shim_io_config *cfg)
+{
+	cfg->terminal = terminal;
+	if (proc) {
+		cfg->uid = host_id(spec->uid_mappings, spec->n_uid_mappings, proc->uid);
+		cfg->rows = clamp16(proc->console_height);
+		cfg->cols = clamp16(proc->console_width);
+	}
+	cfg->id = id;
+	cfg->ns = s->flags.namespace;
+	cfg->loop = s->loop;
+}
+
+/* Create's second half, once the stdio is ready (a binary:// logger may take a while). */
+static void create_spawn(struct shim *s, struct shim_container *c, struct ttrpc_call *call)
+{
+	_cleanup_err_ struct wren_err *err = NULL;
+	struct rt_create_opts o = {0};
+
+	o.id = c->id;
+	o.bundle = c->bundle;
+	o.spec = c->spec;
+	for (int i = 0; i < 3; i++)
+		o.stdio[i] = c->init.io.child[i];
+	o.no_pivot_root = c->no_pivot_root;
+	o.no_new_keyring = c->no_new_keyring;
+	o.log = child_log;
+	o.log_ud = &c->init;
+	if (rt_container_create(&o, &c->rt, &err) < 0) {
+		c->rt = NULL;
+		shim_task_remove(s, c);
+		shim_reply_err(call, err);
+		return;
+	}
+	c->init.pid = rt_container_pid(c->rt);
+	shim_io_release_child(&c->init.io); /* the child has its own copies now */
+	shim_task_persist(c);
+	c->init.pending = call;
+	shim_proc_watch_sync(s, &c->init, rt_container_sync_fd(c->rt));
+}
+
+static void on_init_io_ready(void *ud, const struct wren_err *err)
+{
+	struct shim_container *c = ud;
+	struct shim *s = c->shim;
+	struct ttrpc_call *call = steal_ptr(&c->init.pending);
+
+	if (err) {
+		shim_task_remove(s, c);
+		shim_reply_err(call, err);
+		return;
+	}
+	create_spawn(s, c, call);
+}
+
 static void h_create(struct ttrpc_call *call, void *ud)
 {
 	struct shim *s = shim_of(ud);
 	_cleanup_err_ struct wren_err *err = NULL;
 	struct rt_create_opts o = {0};
+	struct shim_io_config io = {0};
 	struct shim_container *c;
 	DECODE(Containerd__Task__V2__CreateTaskRequest, containerd__task__v2__create_task_request,
 	       call, req);
@@ -167,11 +242,6 @@ static void h_create(struct ttrpc_call *call, void *ud)
 				       "restore from checkpoint is not supported by wren");
 		return;
 	}
-	if (req->terminal) {
-		ttrpc_call_reply_error(call, TTRPC_UNIMPLEMENTED,
-				       "terminal=true is not supported by wren yet");
-		return;
-	}
 
 	c = xzalloc(sizeof(*c));
 	c->shim = s;
@@ -185,6 +255,7 @@ static void h_create(struct ttrpc_call *call, void *ud)
 	c->init.stdin_path = xstrdup(req->stdin);
 	c->init.stdout_path = xstrdup(req->stdout);
 	c->init.stderr_path = xstrdup(req->stderr);
+	c->init.terminal = req->terminal;
 	c->next = s->containers;
 	s->containers = c;
 
@@ -192,27 +263,21 @@ static void h_create(struct ttrpc_call *call, void *ud)
 		goto fail;
 	if (rt_spec_load(c->bundle, &c->spec, &err) < 0)
 		goto fail;
-	if (shim_io_open(&c->init.io, req->stdin, req->stdout, req->stderr, req->terminal, &err) < 0)
+	io_config(s, c->spec, c->spec->process, c->id, req->terminal, &io);
+	io.stdin_path = req->stdin;
+	io.stdout_path = req->stdout;
+	io.stderr_path = req->stderr;
+	if (shim_io_open(&c->init.io, &io, &err) < 0)
 		goto fail;
-
-	o.id = c->id;
-	o.bundle = c->bundle;
-	o.spec = c->spec;
-	for (int i = 0; i < 3; i++)
-		o.stdio[i] = c->init.io.child[i];
 	options_of(req->options, &o);
-	o.log = child_log;
-	o.log_ud = &c->init;
-	if (rt_container_create(&o, &c->rt, &err) < 0) {
-		c->rt = NULL;
-		goto fail;
-	}
-	c->init.pid = rt_container_pid(c->rt);
-	shim_io_release_child(&c->init.io); /* the child has its own copies now */
-	shim_task_persist(c);
+	c->no_pivot_root = o.no_pivot_root;
+	c->no_new_keyring = o.no_new_keyring;
 	keep_create_event(c, req);
-	c->init.pending = call;
-	shim_proc_watch_sync(s, &c->init, rt_container_sync_fd(c->rt));
+	if (!shim_io_when_ready(&c->init.io, on_init_io_ready, c)) {
+		c->init.pending = call; /* answered by on_init_io_ready */
+		return;
+	}
+	create_spawn(s, c, call);
 	return;
 fail:
 	shim_task_remove(s, c);
@@ -259,6 +324,10 @@ static void h_start(struct ttrpc_call *call, void *ud)
 	}
 	if (p->rt_exec) { /* a Start that failed: this process is over */
 		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot start a stopped process");
+		return;
+	}
+	if (shim_io_open_stdin(&p->io, &err) < 0) {
+		shim_reply_err(call, err);
 		return;
 	}
 	struct rt_exec_opts eo = {.container = p->c->rt, .process = p->spec, .log = child_log,
@@ -544,10 +613,36 @@ static void h_close_io(struct ttrpc_call *call, void *ud)
 
 #define PROCESS_SPEC_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 
+static void exec_added(struct shim *s, struct shim_proc *p, struct ttrpc_call *call)
+{
+	Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
+
+	ev.container_id = p->c->id;
+	ev.exec_id = p->id;
+	shim_publish(s->events, "/tasks/exec-added", "containerd.events.TaskExecAdded", &ev.base);
+	shim_reply_empty(call);
+}
+
+/* The exec's binary:// logger is ready (or failed: the exec is forgotten, as if never asked). */
+static void on_exec_io_ready(void *ud, const struct wren_err *err)
+{
+	struct shim_proc *p = ud;
+	struct shim *s = p->c->shim;
+	struct ttrpc_call *call = steal_ptr(&p->pending);
+
+	if (err) {
+		shim_task_remove_exec(s, p);
+		shim_reply_err(call, err);
+		return;
+	}
+	exec_added(s, p, call);
+}
+
 static void h_exec(struct ttrpc_call *call, void *ud)
 {
 	struct shim *s = shim_of(ud);
 	_cleanup_err_ struct wren_err *err = NULL;
+	struct shim_io_config io = {0};
 	struct shim_container *c;
 	struct shim_proc *p;
 	DECODE(Containerd__Task__V2__ExecProcessRequest, containerd__task__v2__exec_process_request,
@@ -577,11 +672,6 @@ static void h_exec(struct ttrpc_call *call, void *ud)
 									 : "paused");
 		return;
 	}
-	if (req->terminal) {
-		ttrpc_call_reply_error(call, TTRPC_UNIMPLEMENTED,
-				       "terminal=true is not supported by wren yet");
-		return;
-	}
 	if (!req->spec || strcmp(req->spec->type_url ? req->spec->type_url : "", PROCESS_SPEC_URL)) {
 		ttrpc_call_reply_error(call, TTRPC_INVALID_ARGUMENT, "exec spec must be a %s",
 				       PROCESS_SPEC_URL);
@@ -595,9 +685,18 @@ static void h_exec(struct ttrpc_call *call, void *ud)
 	p->stdin_path = xstrdup(req->stdin);
 	p->stdout_path = xstrdup(req->stdout);
 	p->stderr_path = xstrdup(req->stderr);
+	p->terminal = req->terminal;
 	if (rt_process_parse((const char *)req->spec->value.data, req->spec->value.len, &p->spec,
-			     &err) < 0 ||
-	    shim_io_open(&p->io, req->stdin, req->stdout, req->stderr, false, &err) < 0) {
+			     &err) == 0) {
+		p->spec->terminal = req->terminal; /* the request decides, as in runc-v2 */
+		io_config(s, c->spec, p->spec, p->id, req->terminal, &io);
+		io.devpts_of = c->init.pid; /* created or running, not reaped (checked above) */
+		io.defer_stdin = true;
+		io.stdin_path = req->stdin;
+		io.stdout_path = req->stdout;
+		io.stderr_path = req->stderr;
+	}
+	if (!p->spec || shim_io_open(&p->io, &io, &err) < 0) {
 		wren_err_wrap(&err, "exec %s", req->exec_id);
 		shim_io_close(&p->io);
 		if (p->spec)
@@ -612,12 +711,32 @@ static void h_exec(struct ttrpc_call *call, void *ud)
 	}
 	p->next = c->execs;
 	c->execs = p;
-	{
-		Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
-		ev.container_id = c->id;
-		ev.exec_id = p->id;
-		shim_publish(s->events, "/tasks/exec-added", "containerd.events.TaskExecAdded",
-			     &ev.base);
+	if (!shim_io_when_ready(&p->io, on_exec_io_ready, p)) {
+		p->pending = call; /* answered by on_exec_io_ready */
+		return;
+	}
+	exec_added(s, p, call);
+}
+
+/* ResizePty: width is columns, height rows (runc-v2 passes them to TIOCSWINSZ the same way). */
+static void h_resize_pty(struct ttrpc_call *call, void *ud)
+{
+	struct shim *s = shim_of(ud);
+	_cleanup_err_ struct wren_err *err = NULL;
+	struct shim_proc *p;
+	DECODE(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request, call,
+	       req);
+
+	p = proc_or_reply(s, call, req->id, req->exec_id);
+	if (!p)
+		return;
+	if (p->status == PROC_STOPPED) {
+		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot resize a stopped container");
+		return;
+	}
+	if (shim_io_resize(&p->io, clamp16(req->height), clamp16(req->width), &err) < 0) {
+		shim_reply_err(call, err);
+		return;
 	}
 	shim_reply_empty(call);
 }
@@ -642,7 +761,7 @@ void shim_service_register(struct shim *s)
 		{"Create", h_create}, {"Start", h_start},     {"State", h_state},
 		{"Wait", h_wait},     {"Kill", h_kill},       {"Delete", h_delete},
 		{"Pids", h_pids},     {"Connect", h_connect}, {"Shutdown", h_shutdown},
-		{"CloseIO", h_close_io}, {"Exec", h_exec},
+		{"CloseIO", h_close_io}, {"Exec", h_exec}, {"ResizePty", h_resize_pty},
 		{"Pause", shim_h_pause}, {"Resume", shim_h_resume}, {"Update", shim_h_update},
 		{"Stats", shim_h_stats},
 	};

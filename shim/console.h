@@ -1,0 +1,42 @@
+/* A process's terminal (shim-protocol.md §6.3). The shim opens a pty pair on the host; the process
+ * gets the slave as its fds 0, 1 and 2 (runtime/ makes it the controlling terminal and, for an
+ * init, binds it onto /dev/console), and the shim keeps the master.
+ *
+ * Unlike plain FIFOs (io.h), a terminal needs a copier in the shim: the client's FIFOs are not
+ * terminals, and only the master can resize the terminal or hang it up. The copy runs in the
+ * daemon's loop, both ways, through bounded buffers: a full buffer stops reading the side that
+ * fills it, so a client that stops reading blocks the container's writes, never the shim. */
+#ifndef WREN_SHIM_CONSOLE_H
+#define WREN_SHIM_CONSOLE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/err.h"
+#include "ttrpc/loop.h"
+
+struct shim_console;
+
+struct shim_console_config {
+	int in;	   /* read from, copied to the master (the stdin FIFO); -1: none */
+	int out;   /* the master's output is copied here (FIFO, file or logger pipe); -1: dropped */
+	uid_t uid; /* host owner of the slave: the process's user ((uid_t)-1: leave it) */
+	pid_t devpts_of; /* open the pair in this process's /dev/pts (an exec's container); 0: the
+			    host's */
+	uint16_t rows, cols; /* initial window size; 0: left as the kernel makes it */
+};
+
+/* Open the pair and start copying. Takes ownership of cfg->in and cfg->out, also on failure.
+ * *slave is the process's end (O_CLOEXEC; the caller passes it on and closes it). */
+int shim_console_open(struct ttrpc_loop *l, const struct shim_console_config *cfg,
+		      struct shim_console **out, int *slave, struct wren_err **err);
+/* The input to copy to the master, when it comes later than the console (an exec's stdin, opened
+ * at its Start). Takes ownership of in. */
+void shim_console_set_input(struct shim_console *c, int in);
+/* TIOCSWINSZ on the master. A console whose terminal is already gone ignores it. */
+int shim_console_resize(struct shim_console *c, uint16_t rows, uint16_t cols,
+			struct wren_err **err);
+/* Stop copying and close everything, whatever is still buffered. NULL is a no-op. */
+void shim_console_free(struct shim_console *c);
+
+#endif
