@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2016,SC2154 # container shell code stays in single quotes; $stderr comes from bats run
 # The task API's cgroup methods: Pause/Resume (ctr task pause/resume), Update (no ctr verb: through
 # build/bin/wren-task on the shim's socket), Stats (ctr task metrics, wren-task stats) and the
 # /tasks/oom event of an OOM-killed container. Limits are read back from the host's cgroup files.

@@ -135,7 +135,10 @@ static int dir_present(const char *dir, struct wren_err **err)
 
 /* ---- v1 ----------------------------------------------------------------------------------- */
 
-#define M1(k) {#k, offsetof(struct rt_cg1_stats, memory.k)}
+#define M1(k)                                                                                      \
+	{                                                                                          \
+#k, offsetof(struct rt_cg1_stats, memory.k)                                        \
+	}
 static const struct kv_field v1_memory_stat[] = {
     M1(cache),
     M1(rss),
@@ -193,7 +196,8 @@ static int read_per_cpu(const char *dir, struct rt_cg1_stats *s, struct wren_err
 	if (rt_cgfs_read(dir, "cpuacct.usage_percpu", &buf) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return wren_err_errno(err, errno, "cgroup stats: read %s/cpuacct.usage_percpu", dir);
+		return wren_err_errno(err, errno, "cgroup stats: read %s/cpuacct.usage_percpu",
+				      dir);
 	}
 	for (char *p = buf, *end;; p = end) {
 		unsigned long long v;
@@ -293,7 +297,8 @@ static int read_pids_v1(const char *dir, struct rt_cg1_stats *s, struct wren_err
 	return 0;
 }
 
-/* "8:0 Read 4096" lines, and a last "Total 4096". */
+/* "8:0 Read 4096" lines ("8:0 40" in the files without an op); the last line, "Total 4096", sums
+ * the others and is skipped, as containerd does. */
 static int read_blkio_file(const char *dir, const char *file, struct rt_cg1_blkio_list *l,
 			   struct wren_err **err)
 {
@@ -307,17 +312,16 @@ static int read_blkio_file(const char *dir, const char *file, struct rt_cg1_blki
 	}
 	for (char *line = buf, *eol; *line; line = *eol ? eol + 1 : eol) {
 		struct rt_cg1_blkio_entry e = {{0}, 0, 0, 0};
-		char op[sizeof(e.op)];
 		unsigned long long maj, min, v;
+		char op[sizeof(e.op)];
 
 		eol = strchrnul(line, '\n');
-		if (sscanf(line, "%llu:%llu %15s %llu", &maj, &min, op, &v) == 4) {
-			e.major = maj;
-			e.minor = min;
-		} else if (sscanf(line, "%15s %llu", op, &v) != 2) {
-			continue;
-		}
-		snprintf(e.op, sizeof(e.op), "%s", op);
+		if (sscanf(line, "%llu:%llu %15s %llu", &maj, &min, op, &v) == 4)
+			snprintf(e.op, sizeof(e.op), "%s", op);
+		else if (sscanf(line, "%llu:%llu %llu", &maj, &min, &v) != 3)
+			continue; /* "Total N", or nothing we know */
+		e.major = maj;
+		e.minor = min;
 		e.value = v;
 		if (l->n == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -333,19 +337,21 @@ static int read_blkio(const char *dir, struct rt_cg1_stats *s, struct wren_err *
 	const struct {
 		const char *file;
 		struct rt_cg1_blkio_list *l;
-	} cfq[] = {
-	    {"blkio.io_service_bytes_recursive", &s->blkio.service_bytes},
-	    {"blkio.io_serviced_recursive", &s->blkio.serviced},
-	    {"blkio.io_queued_recursive", &s->blkio.queued},
-	    {"blkio.io_service_time_recursive", &s->blkio.service_time},
-	    {"blkio.io_wait_time_recursive", &s->blkio.wait_time},
-	    {"blkio.io_merged_recursive", &s->blkio.merged},
-	    {"blkio.time_recursive", &s->blkio.time},
-	    {"blkio.sectors_recursive", &s->blkio.sectors},
-	}, throttle[] = {
-	    {"blkio.throttle.io_service_bytes_recursive", &s->blkio.service_bytes},
-	    {"blkio.throttle.io_serviced_recursive", &s->blkio.serviced},
-	};
+	} cfq[] =
+	    {
+		{"blkio.io_service_bytes_recursive", &s->blkio.service_bytes},
+		{"blkio.io_serviced_recursive", &s->blkio.serviced},
+		{"blkio.io_queued_recursive", &s->blkio.queued},
+		{"blkio.io_service_time_recursive", &s->blkio.service_time},
+		{"blkio.io_wait_time_recursive", &s->blkio.wait_time},
+		{"blkio.io_merged_recursive", &s->blkio.merged},
+		{"blkio.time_recursive", &s->blkio.time},
+		{"blkio.sectors_recursive", &s->blkio.sectors},
+	    },
+	  throttle[] = {
+	      {"blkio.throttle.io_service_bytes_recursive", &s->blkio.service_bytes},
+	      {"blkio.throttle.io_serviced_recursive", &s->blkio.serviced},
+	  };
 	/* The CFQ scheduler's files are gone from recent kernels: the throttle layer's counters
 	 * are what is left, as containerd falls back to. */
 	bool has_cfq = rt_cgfs_exists(dir, "blkio.io_serviced_recursive");
@@ -454,7 +460,10 @@ void rt_cg1_stats_clear(struct rt_cg1_stats *s)
 
 /* ---- v2 ----------------------------------------------------------------------------------- */
 
-#define M2(k) {#k, offsetof(struct rt_cg2_stats, memory.k)}
+#define M2(k)                                                                                      \
+	{                                                                                          \
+#k, offsetof(struct rt_cg2_stats, memory.k)                                        \
+	}
 static const struct kv_field v2_memory_stat[] = {
     M2(anon),
     M2(file),
@@ -494,14 +503,20 @@ static const struct kv_field v2_memory_stat[] = {
 };
 #undef M2
 
-#define C2(k) {#k, offsetof(struct rt_cg2_stats, cpu.k)}
+#define C2(k)                                                                                      \
+	{                                                                                          \
+#k, offsetof(struct rt_cg2_stats, cpu.k)                                           \
+	}
 static const struct kv_field v2_cpu_stat[] = {
-    C2(usage_usec), C2(user_usec), C2(system_usec), C2(nr_periods), C2(nr_throttled),
-    C2(throttled_usec),
+    C2(usage_usec), C2(user_usec),    C2(system_usec),
+    C2(nr_periods), C2(nr_throttled), C2(throttled_usec),
 };
 #undef C2
 
-#define E2(k) {#k, offsetof(struct rt_cg2_stats, memory_events.k)}
+#define E2(k)                                                                                      \
+	{                                                                                          \
+#k, offsetof(struct rt_cg2_stats, memory_events.k)                                 \
+	}
 static const struct kv_field v2_memory_events[] = {
     E2(low), E2(high), E2(max), E2(oom), E2(oom_kill),
 };
@@ -659,8 +674,7 @@ static const char *v1_dir(const struct rt_cgroup *cg, const char *ctrl)
 	return NULL;
 }
 
-int rt_cgroup_stats(const struct rt_cgroup *cg, struct rt_cgroup_stats *out,
-		    struct wren_err **err)
+int rt_cgroup_stats(const struct rt_cgroup *cg, struct rt_cgroup_stats *out, struct wren_err **err)
 {
 	memset(out, 0, sizeof(*out));
 	out->mode = cg->mode;

@@ -19,7 +19,7 @@ struct rt_cg1_mem_entry {
 	uint64_t usage, max, failcnt, limit;
 };
 
-/* One line of a blkio file: "8:0 Read 4096" (op "Total" has no device: major = minor = 0). */
+/* One line of a blkio file: "8:0 Read 4096", or "8:0 40" (op "") in the files without ops. */
 struct rt_cg1_blkio_entry {
 	char op[16];
 	uint64_t major, minor, value;
@@ -46,12 +46,12 @@ struct rt_cg1_stats {
 	struct {
 		/* memory.stat, by key */
 		uint64_t cache, rss, rss_huge, mapped_file, dirty, writeback, pgpgin, pgpgout,
-			pgfault, pgmajfault, inactive_anon, active_anon, inactive_file, active_file,
-			unevictable, hierarchical_memory_limit, hierarchical_memsw_limit;
+		    pgfault, pgmajfault, inactive_anon, active_anon, inactive_file, active_file,
+		    unevictable, hierarchical_memory_limit, hierarchical_memsw_limit;
 		uint64_t total_cache, total_rss, total_rss_huge, total_mapped_file, total_dirty,
-			total_writeback, total_pgpgin, total_pgpgout, total_pgfault, total_pgmajfault,
-			total_inactive_anon, total_active_anon, total_inactive_file, total_active_file,
-			total_unevictable;
+		    total_writeback, total_pgpgin, total_pgpgout, total_pgfault, total_pgmajfault,
+		    total_inactive_anon, total_active_anon, total_inactive_file, total_active_file,
+		    total_unevictable;
 		struct rt_cg1_mem_entry usage, memsw, kmem, kmem_tcp;
 		/* memory.oom_control */
 		uint64_t oom_kill_disable, under_oom, oom_kill;
@@ -61,7 +61,7 @@ struct rt_cg1_stats {
 	} pids;
 	struct {
 		struct rt_cg1_blkio_list service_bytes, serviced, queued, service_time, wait_time,
-			merged, time, sectors;
+		    merged, time, sectors;
 	} blkio;
 	struct rt_cg1_hugetlb *hugetlb;
 	size_t n_hugetlb;
@@ -94,16 +94,16 @@ struct rt_cg2_stats {
 	bool has_cpu, has_memory, has_pids, has_io, has_memory_events;
 	struct {
 		uint64_t usage_usec, user_usec, system_usec, nr_periods, nr_throttled,
-			throttled_usec;
+		    throttled_usec;
 	} cpu;
 	struct {
 		/* memory.stat, by key */
 		uint64_t anon, file, kernel_stack, slab, sock, shmem, file_mapped, file_dirty,
-			file_writeback, anon_thp, inactive_anon, active_anon, inactive_file,
-			active_file, unevictable, slab_reclaimable, slab_unreclaimable, pgfault,
-			pgmajfault, workingset_refault, workingset_activate, workingset_nodereclaim,
-			pgrefill, pgscan, pgsteal, pgactivate, pgdeactivate, pglazyfree, pglazyfreed,
-			thp_fault_alloc, thp_collapse_alloc;
+		    file_writeback, anon_thp, inactive_anon, active_anon, inactive_file,
+		    active_file, unevictable, slab_reclaimable, slab_unreclaimable, pgfault,
+		    pgmajfault, workingset_refault, workingset_activate, workingset_nodereclaim,
+		    pgrefill, pgscan, pgsteal, pgactivate, pgdeactivate, pglazyfree, pglazyfreed,
+		    thp_fault_alloc, thp_collapse_alloc;
 		/* memory.current, memory.max, memory.swap.current, memory.swap.max, memory.peak,
 		 * memory.swap.peak; "max" is UINT64_MAX */
 		uint64_t usage, usage_limit, swap_usage, swap_limit, max_usage, swap_max_usage;
@@ -134,8 +134,7 @@ struct rt_cgroup_stats {
 };
 
 /* Read the stats of cg in its host's mode. NOT_FOUND when the cgroup is gone. */
-int rt_cgroup_stats(const struct rt_cgroup *cg, struct rt_cgroup_stats *out,
-		    struct wren_err **err);
+int rt_cgroup_stats(const struct rt_cgroup *cg, struct rt_cgroup_stats *out, struct wren_err **err);
 void rt_cgroup_stats_clear(struct rt_cgroup_stats *s);
 /* The directory holding cg's memory files: its v1 memory hierarchy's (NULL if that is not
  * mounted), or its v2 directory. */

@@ -17,8 +17,8 @@
 
 struct rt_oom_watch {
 	enum rt_cgroup_mode mode;
-	int fd;	   /* v1 eventfd, v2 inotify */
-	char *dir; /* the memory cgroup directory */
+	int fd;		    /* v1 eventfd, v2 inotify */
+	char *dir;	    /* the memory cgroup directory */
 	uint64_t oom_kills; /* v2: memory.events oom_kill when last read */
 };
 
@@ -99,8 +99,7 @@ int rt_oom_watch_open_v2(const char *dir, struct rt_oom_watch **out, struct wren
 	return 0;
 }
 
-int rt_oom_watch_open(const struct rt_cgroup *cg, struct rt_oom_watch **out,
-		      struct wren_err **err)
+int rt_oom_watch_open(const struct rt_cgroup *cg, struct rt_oom_watch **out, struct wren_err **err)
 {
 	const char *dir = rt_cgroup_memory_dir(cg);
 

@@ -14,11 +14,9 @@ struct rt_oom_watch;
 
 /* Watch the memory cgroup of cg (its v1 memory hierarchy, or the v2 directory). A host without
  * a memory controller there is FAILED_PRECONDITION. */
-int rt_oom_watch_open(const struct rt_cgroup *cg, struct rt_oom_watch **out,
-		      struct wren_err **err);
+int rt_oom_watch_open(const struct rt_cgroup *cg, struct rt_oom_watch **out, struct wren_err **err);
 /* The same on a directory: a v1 memory cgroup dir, or a v2 cgroup dir (for tests, too). */
-int rt_oom_watch_open_v1(const char *memory_dir, struct rt_oom_watch **out,
-			 struct wren_err **err);
+int rt_oom_watch_open_v1(const char *memory_dir, struct rt_oom_watch **out, struct wren_err **err);
 int rt_oom_watch_open_v2(const char *dir, struct rt_oom_watch **out, struct wren_err **err);
 /* Readable when something may have happened. Owned by the watch. */
 int rt_oom_watch_fd(const struct rt_oom_watch *w);

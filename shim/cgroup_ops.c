@@ -35,7 +35,7 @@ DEFINE_FREEP(Containerd__Task__V2__StatsRequest, containerd__task__v2__stats_req
 #define UNPACK(T, fn, call, req)                                                                   \
 	size_t _len_##req;                                                                         \
 	const uint8_t *_buf_##req = ttrpc_call_payload(call, &_len_##req);                         \
-	T *req __attribute__((cleanup(fn##_freep))) = fn##__unpack(NULL, _len_##req, _buf_##req); \
+	T *req __attribute__((cleanup(fn##_freep))) = fn##__unpack(NULL, _len_##req, _buf_##req);  \
 	if (!req) {                                                                                \
 		ttrpc_call_reply_error(call, TTRPC_INVALID_ARGUMENT, "invalid %s request",         \
 				       ttrpc_call_method(call));                                   \
@@ -125,7 +125,8 @@ void shim_h_resume(struct ttrpc_call *call, void *ud)
 	struct shim *s = ud;
 	_cleanup_err_ struct wren_err *err = NULL;
 	struct shim_container *c;
-	UNPACK(Containerd__Task__V2__ResumeRequest, containerd__task__v2__resume_request, call, req);
+	UNPACK(Containerd__Task__V2__ResumeRequest, containerd__task__v2__resume_request, call,
+	       req);
 
 	c = find_or_reply(s, call, req->id);
 	if (!c)
@@ -170,17 +171,17 @@ void shim_h_update(struct ttrpc_call *call, void *ud)
 	/* annotations are ignored, as runc-v2 does */
 	if (!req->resources || !req->resources->type_url ||
 	    strcmp(req->resources->type_url, LINUX_RESOURCES_URL) != 0) {
-		ttrpc_call_reply_error(call, TTRPC_INVALID_ARGUMENT,
-				       "resources: must be a %s, got \"%s\"", LINUX_RESOURCES_URL,
-				       req->resources && req->resources->type_url
-					   ? req->resources->type_url
-					   : "");
+		ttrpc_call_reply_error(
+		    call, TTRPC_INVALID_ARGUMENT, "resources: must be a %s, got \"%s\"",
+		    LINUX_RESOURCES_URL,
+		    req->resources && req->resources->type_url ? req->resources->type_url : "");
 		return;
 	}
-	if (rt_resources_parse((const char *)req->resources->value.data,
-			       req->resources->value.len, &res, &err) < 0) {
+	if (rt_resources_parse((const char *)req->resources->value.data, req->resources->value.len,
+			       &res, &err) < 0) {
 		if (err && err->code == WREN_E_UNKNOWN)
-			err->code = WREN_E_INVALID_ARGUMENT; /* whatever is wrong, it is the request */
+			err->code =
+			    WREN_E_INVALID_ARGUMENT; /* whatever is wrong, it is the request */
 		shim_reply_err(call, err);
 		return;
 	}
@@ -235,8 +236,7 @@ static void blkio_list(struct arena *a, const struct rt_cg1_blkio_list *l, size_
 	*out = pp;
 }
 
-static void mem_entry(Io__Containerd__Cgroups__V1__MemoryEntry *m,
-		      const struct rt_cg1_mem_entry *e)
+static void mem_entry(Io__Containerd__Cgroups__V1__MemoryEntry *m, const struct rt_cg1_mem_entry *e)
 {
 	io__containerd__cgroups__v1__memory_entry__init(m);
 	m->limit = e->limit;
@@ -252,7 +252,8 @@ static Google__Protobuf__Any *metrics_v1(struct rt_cg1_stats *st)
 	Io__Containerd__Cgroups__V1__CPUStat cpu = IO__CONTAINERD__CGROUPS__V1__CPUSTAT__INIT;
 	Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;
 	Io__Containerd__Cgroups__V1__Throttle thr = IO__CONTAINERD__CGROUPS__V1__THROTTLE__INIT;
-	Io__Containerd__Cgroups__V1__MemoryStat mem = IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
+	Io__Containerd__Cgroups__V1__MemoryStat mem =
+	    IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
 	Io__Containerd__Cgroups__V1__MemoryEntry mu, ms, mk, mt;
 	Io__Containerd__Cgroups__V1__MemoryOomControl oom =
 	    IO__CONTAINERD__CGROUPS__V1__MEMORY_OOM_CONTROL__INIT;
@@ -372,7 +373,8 @@ static Google__Protobuf__Any *metrics_v2(struct rt_cg2_stats *st)
 	Io__Containerd__Cgroups__V2__Metrics m = IO__CONTAINERD__CGROUPS__V2__METRICS__INIT;
 	Io__Containerd__Cgroups__V2__PidsStat pids = IO__CONTAINERD__CGROUPS__V2__PIDS_STAT__INIT;
 	Io__Containerd__Cgroups__V2__CPUStat cpu = IO__CONTAINERD__CGROUPS__V2__CPUSTAT__INIT;
-	Io__Containerd__Cgroups__V2__MemoryStat mem = IO__CONTAINERD__CGROUPS__V2__MEMORY_STAT__INIT;
+	Io__Containerd__Cgroups__V2__MemoryStat mem =
+	    IO__CONTAINERD__CGROUPS__V2__MEMORY_STAT__INIT;
 	Io__Containerd__Cgroups__V2__MemoryEvents ev =
 	    IO__CONTAINERD__CGROUPS__V2__MEMORY_EVENTS__INIT;
 	Io__Containerd__Cgroups__V2__IOStat io = IO__CONTAINERD__CGROUPS__V2__IOSTAT__INIT;

@@ -25,17 +25,29 @@
 #include "containerd/cgroups/metrics_v2.pb-c.h"
 #include "ttrpc/ttrpc.h"
 
-#define TASK "containerd.task.v2.Task"
+#define TASK	      "containerd.task.v2.Task"
 #define RESOURCES_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
-#define TIMEOUT_MS 30000
+#define TIMEOUT_MS    30000
 
 static const char *code_name(int code)
 {
 	static const char *const names[] = {
-	    "OK",	   "Canceled",		"Unknown",	  "InvalidArgument",
-	    "DeadlineExceeded", "NotFound",	"AlreadyExists",  "PermissionDenied",
-	    "ResourceExhausted", "FailedPrecondition", "Aborted",	  "OutOfRange",
-	    "Unimplemented", "Internal",		"Unavailable",	  "DataLoss",
+	    "OK",
+	    "Canceled",
+	    "Unknown",
+	    "InvalidArgument",
+	    "DeadlineExceeded",
+	    "NotFound",
+	    "AlreadyExists",
+	    "PermissionDenied",
+	    "ResourceExhausted",
+	    "FailedPrecondition",
+	    "Aborted",
+	    "OutOfRange",
+	    "Unimplemented",
+	    "Internal",
+	    "Unavailable",
+	    "DataLoss",
 	    "Unauthenticated",
 	};
 	return code >= 0 && code < (int)(sizeof(names) / sizeof(names[0])) ? names[code] : "?";
@@ -113,7 +125,8 @@ static uint8_t *call(const char *address, const char *method, const ProtobufCMes
 	if (!buf)
 		abort();
 	protobuf_c_message_pack(req, buf);
-	r = ttrpc_call_sync(address, TASK, method, buf, n, TIMEOUT_MS, &code, &msg, &resp, resp_len);
+	r = ttrpc_call_sync(address, TASK, method, buf, n, TIMEOUT_MS, &code, &msg, &resp,
+			    resp_len);
 	free(buf);
 	if (r < 0) {
 		fprintf(stderr, "wren-task: %s: connect %s: %s\n", method, address, strerror(-r));
@@ -225,7 +238,8 @@ static int cmd_stats(const char *address, const char *id)
 
 static int cmd_update(const char *address, const char *id, const char *file)
 {
-	Containerd__Task__V2__UpdateTaskRequest req = CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__UpdateTaskRequest req =
+	    CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 	size_t len;
 	char *json = slurp(file, &len);
@@ -288,7 +302,8 @@ int main(int argc, char **argv)
 		free(call(address, "Pause", &req.base, &len));
 		rc = 0;
 	} else if (!strcmp(cmd, "resume") && argc == 4) {
-		Containerd__Task__V2__ResumeRequest req = CONTAINERD__TASK__V2__RESUME_REQUEST__INIT;
+		Containerd__Task__V2__ResumeRequest req =
+		    CONTAINERD__TASK__V2__RESUME_REQUEST__INIT;
 		req.id = argv[3];
 		free(call(address, "Resume", &req.base, &len));
 		rc = 0;
