@@ -8,7 +8,8 @@
 # unit tests:   libcmocka-dev; clang and libclang-rt-14-dev (sanitizers, libFuzzer)
 # integration:  bats, containerd (1.6.20, only the binaries: tests run a private daemon), runc (the
 #               reference runtime), busybox-static and umoci (the offline test image), jq (specs, bundle
-#               config), shellcheck (lint of the scripts), util-linux (setsid, mount tools), coreutils
+#               config), shellcheck (lint of the scripts), util-linux (setsid, mount tools), bsdutils
+#               (script: a terminal for ctr -t in tty.bats), coreutils
 set -euo pipefail
 
 packages=(
@@ -16,7 +17,7 @@ packages=(
 	libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev protobuf-compiler
 	libseccomp-dev libcap-dev libcgroup-dev libcjson-dev
 	libcmocka-dev clang libclang-rt-14-dev
-	bats containerd runc busybox-static umoci jq shellcheck util-linux
+	bats containerd runc busybox-static umoci jq shellcheck util-linux bsdutils
 )
 
 missing=()

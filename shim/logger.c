@@ -276,8 +276,10 @@ static int spawn(char **argv, char **envp, int fd3, int fd4, int fd5, pid_t *pid
 	r = posix_spawn(pid, argv[0], &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	/* UNKNOWN, as runc-v2 answers: a NOT_FOUND from Create would name the wrong thing */
 	if (r != 0)
-		return wren_err_errno(err, r, "start logger %s", argv[0]);
+		return wren_err_code(err, WREN_E_UNKNOWN, "start logger %s: %s", argv[0],
+				     strerror(r));
 	return 0;
 }
 

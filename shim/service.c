@@ -730,7 +730,9 @@ static void h_resize_pty(struct ttrpc_call *call, void *ud)
 	p = proc_or_reply(s, call, req->id, req->exec_id);
 	if (!p)
 		return;
-	if (p->status == PROC_STOPPED) {
+	/* An init that just exited is let off (its terminal may still be draining): ctr resizes
+	 * right after Start, and a quick `ctr run -t … true` would print an error. */
+	if (p->status == PROC_STOPPED && !p->is_init) {
 		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot resize a stopped container");
 		return;
 	}
