@@ -46,7 +46,7 @@ UNIT_BIN   := $(patsubst %.c,$(BUILD)/tests/%,$(subst /tests/,_,$(UNIT_SRC)))
 TOOL_SRC   := $(wildcard integration/tools/*.c)
 TOOL_BIN   := $(patsubst integration/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 
-.PHONY: all install clean deps unit integration test demo fuzz format check-format asan bench
+.PHONY: all install clean deps unit integration test demo fuzz format check-format asan bench test-matrix test-cgv2
 .SECONDARY:
 
 all: $(SHIM_BIN) $(TOOL_BIN)
@@ -146,3 +146,14 @@ clean:
 # Side by side with containerd-shim-runc-v2 (docs/performance.md); BENCH_QUICK=1 for a smoke run.
 bench:
 	@hack/bench
+
+# ---- containerd versions and cgroup v2 (issue 4) ---------------------------------------------------
+# The integration suite against containerd 1.6.20, 1.7.24 and 2.1.9 (the newer two: Debian .debs, unpacked
+# into a cache by hack/fetch-containerd.sh). WREN_MATRIX_RUNTIMES adds io.containerd.runc.v2.
+test-matrix: all
+	@hack/test-matrix.sh
+
+# The cgroup tests in a pure cgroup v2 QEMU guest (hack/cgv2-vm.sh runs hack/cgv2-guest.sh inside).
+test-cgv2: all $(BUILD)/tests/runtime_test_cgroup
+	@hack/image.sh >/dev/null
+	@hack/cgv2-vm.sh

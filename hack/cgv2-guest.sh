@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs INSIDE the cgroup v2 guest that hack/cgv2-vm.sh boots, from the staged copy of the repo.
+#
+# Usage: hack/cgv2-guest.sh [bats args or integration/FILE.bats...]
+#
+# 1. build/tests/runtime_test_cgroup (the runtime's cgroup unit tests), if it was staged;
+# 2. hack/integration.sh on the given bats files, or by default on every integration/*.bats that touches
+#    cgroups (limits, update, stats, OOM, pause/resume, kill --all, leftovers), once per runtime;
+# 3. after all runs: no container cgroup may be left under /sys/fs/cgroup.
+# Environment (set by hack/cgv2-vm.sh): WREN_CGV2_RESULTS (TAP, logs), WREN_CGV2_BINDIR (containerd, ctr and
+# containerd-shim-runc-v2 of the release under test), WREN_CGV2_RUNTIMES.
+# Exit status 0 only if every step passed.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+results=${WREN_CGV2_RESULTS:-/tmp/wren-cgv2-results}
+bindir=${WREN_CGV2_BINDIR:-/usr/bin}
+read -r -a runtimes <<<"${WREN_CGV2_RUNTIMES:-io.containerd.wren.v2}"
+mkdir -p "$results"
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+echo "== guest: kernel $(uname -r), $(nproc) cpus, /sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup)," \
+	"controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+echo "== v1 hierarchies mounted: $(awk '$3 == "cgroup"' /proc/mounts | wc -l); uptime $(uptime_s) s"
+echo "== containerd $("$bindir/containerd" --version | awk '{ print $3 }'), $(runc --version | head -n 1)"
+if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+	echo "cgv2-guest.sh: /sys/fs/cgroup is not cgroup2: not a pure cgroup v2 guest" >&2
+	exit 125
+fi
+
+# The default selection: bats files that read or change cgroups.
+if [ $# -eq 0 ]; then
+	mapfile -t files < <(grep -lE 'cgroup|--memory-limit|task (pause|resume|metrics)|oom|OOM|update|kill -a' \
+		integration/*.bats | sort)
+	[ ${#files[@]} -gt 0 ] || { echo "cgv2-guest.sh: no cgroup tests found in integration/" >&2; exit 1; }
+	set -- "${files[@]}"
+fi
+echo "== bats: $*"
+
+summary=()
+rc=0
+
+if [ -x build/tests/runtime_test_cgroup ]; then
+	echo "=== runtime_test_cgroup"
+	urc=0
+	build/tests/runtime_test_cgroup 2>&1 | tee "$results/runtime_test_cgroup.txt" || urc=$?
+	passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$results/runtime_test_cgroup.txt" | tail -n 1)
+	failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$results/runtime_test_cgroup.txt" | tail -n 1)
+	if [ "$urc" = 0 ]; then
+		summary+=("$(printf '%-28s pass  %s passed' runtime_test_cgroup "${passed:-?}")")
+	else
+		rc=1
+		summary+=("$(printf '%-28s FAIL  %s passed, %s failed (exit %s)' runtime_test_cgroup \
+			"${passed:-0}" "${failed:-?}" "$urc")")
+	fi
+else
+	summary+=("$(printf '%-28s skip  (not built)' runtime_test_cgroup)")
+fi
+
+for rt in "${runtimes[@]}"; do
+	short=${rt#io.containerd.}
+	tap=$results/$short.tap
+	echo "=== integration, runtime $rt, uptime $(uptime_s) s"
+	irc=0
+	PATH="$bindir:$PATH" CONTAINERD_BIN="$bindir/containerd" RUNTIME="$rt" \
+		WREN_KEEP_LOG="$results/$short.containerd.log" hack/integration.sh "$@" 2>&1 | tee "$tap" || irc=$?
+	pass=$(grep -c '^ok ' "$tap" || true)
+	fail=$(grep -c '^not ok ' "$tap" || true)
+	total=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -n 1)
+	line=$(printf '%-28s %s  %s/%s pass' "integration $short" \
+		"$([ "$irc" = 0 ] && [ "$fail" = 0 ] && [ -n "$total" ] && echo pass || echo FAIL)" "$pass" "${total:-?}")
+	if [ "$irc" != 0 ] || [ "$fail" != 0 ] || [ -z "$total" ]; then
+		rc=1
+		failed=$(sed -n 's/^not ok [0-9]* //p' "$tap")
+		[ -n "$failed" ] && line+=$'\n'$(printf '%s\n' "$failed" | sed 's/^/    not ok: /')
+	fi
+	summary+=("$line")
+done
+
+# What the runs left in the (otherwise empty) hierarchy: containers' cgroups (<ns>/<id>) are failures;
+# an empty namespace-level cgroup is the test harness's to remove and only reported.
+mapfile -t left < <(find /sys/fs/cgroup -mindepth 1 -type d -printf '%P\n' | sort)
+deep=() shallow=()
+for d in "${left[@]}"; do
+	case "$d" in */*) deep+=("$d") ;; *) shallow+=("$d") ;; esac
+done
+if [ ${#deep[@]} -gt 0 ]; then
+	rc=1
+	summary+=("$(printf '%-28s FAIL  %s' "cgroups left" "${deep[*]}")")
+else
+	summary+=("$(printf '%-28s pass  none%s' "cgroups left" \
+		"${shallow[*]:+ (empty namespace-level cgroups left by the harness: ${shallow[*]})}")")
+fi
+mounts=$(awk '$2 ~ "^/tmp/wren-it" || $2 ~ "^/run/containerd/io.containerd.runtime" { print $2 }' /proc/mounts)
+if [ -n "$mounts" ]; then
+	rc=1
+	summary+=("$(printf '%-28s FAIL  %s' "mounts left" "$(echo "$mounts" | tr '\n' ' ')")")
+fi
+
+echo
+echo "=== cgroup v2 guest summary (containerd $("$bindir/containerd" --version | awk '{ print $3 }'), uptime $(uptime_s) s)"
+printf '%s\n' "${summary[@]}"
+exit "$rc"
