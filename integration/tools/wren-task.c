@@ -1,6 +1,7 @@
 /* wren-task: call a shim's task API directly, for the methods ctr has no verb for (Update) and to
  * see exactly what a shim answers (Stats, Pause, Resume, State). Works with any shim that serves
- * containerd.task.v2.Task: wren's and containerd-shim-runc-v2.
+ * containerd.task.v2.Task or (tried next) containerd.task.v3.Task: wren's and
+ * containerd-shim-runc-v2 of containerd 1.6 to 2.x.
  *
  *   wren-task ADDRESS update ID JSON-FILE   Update with an OCI LinuxResources JSON ("-": stdin)
  *   wren-task ADDRESS stats ID              Stats, printed as key=value lines (cpu.usage.total=…)
@@ -8,9 +9,9 @@
  *   wren-task ADDRESS state ID [EXEC-ID]    status=… pid=… exit_status=…
  *
  * ADDRESS is the shim's socket ("unix:///run/containerd/s/…" or a path), or a bundle directory,
- * whose `address` file names it. Exit status 0 on success; 1 with "wren-task: METHOD: CODE: msg"
- * on stderr when the shim answers an error (CODE as gRPC names it: NotFound, InvalidArgument…);
- * 2 for usage and transport errors. */
+ * whose `address` file (or containerd 2.x's bootstrap.json) names it. Exit status 0 on success; 1
+ * with "wren-task: METHOD: CODE: msg" on stderr when the shim answers an error (CODE as gRPC names
+ * it: NotFound, InvalidArgument…); 2 for usage and transport errors. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "ttrpc/ttrpc.h"
 
 #define TASK	      "containerd.task.v2.Task"
+#define TASK_V3	      "containerd.task.v3.Task"
 #define RESOURCES_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 #define TIMEOUT_MS    30000
 
@@ -95,7 +97,20 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* A bundle directory's `address` file, or the argument itself. */
+/* The "address" string of containerd 2.x's bootstrap.json ({"version":3,"address":"unix://…",
+ * "protocol":"ttrpc"}); NULL if there is none. */
+static char *bootstrap_address(const char *json)
+{
+	const char *p = strstr(json, "\"address\"");
+	const char *q;
+
+	if (!p || !(p = strchr(p + 9, ':')) || !(p = strchr(p, '"')) || !(q = strchr(p + 1, '"')))
+		return NULL;
+	return strndup(p + 1, (size_t)(q - p - 1));
+}
+
+/* A bundle directory's `address` file (bootstrap.json with containerd 2.x's runc shim), or the
+ * argument itself. */
 static char *resolve_address(const char *arg)
 {
 	struct stat st;
@@ -106,6 +121,22 @@ static char *resolve_address(const char *arg)
 		return strdup(arg);
 	if (asprintf(&path, "%s/address", arg) < 0)
 		abort();
+	if (access(path, F_OK) < 0) {
+		char *json;
+
+		free(path);
+		if (asprintf(&path, "%s/bootstrap.json", arg) < 0)
+			abort();
+		json = slurp(path, &len);
+		addr = bootstrap_address(json);
+		free(json);
+		if (!addr) {
+			fprintf(stderr, "wren-task: %s: no address\n", path);
+			exit(2);
+		}
+		free(path);
+		return addr;
+	}
 	addr = slurp(path, &len);
 	free(path);
 	while (len > 0 && (addr[len - 1] == '\n' || addr[len - 1] == ' '))
@@ -127,6 +158,14 @@ static uint8_t *call(const char *address, const char *method, const ProtobufCMes
 	protobuf_c_message_pack(req, buf);
 	r = ttrpc_call_sync(address, TASK, method, buf, n, TIMEOUT_MS, &code, &msg, &resp,
 			    resp_len);
+	if (r == 0 && code == TTRPC_UNIMPLEMENTED) {
+		/* containerd 2.x's runc shim serves only the v3 name (same messages) */
+		free(msg);
+		free(resp);
+		resp = NULL;
+		r = ttrpc_call_sync(address, TASK_V3, method, buf, n, TIMEOUT_MS, &code, &msg,
+				    &resp, resp_len);
+	}
 	free(buf);
 	if (r < 0) {
 		fprintf(stderr, "wren-task: %s: connect %s: %s\n", method, address, strerror(-r));
