@@ -24,6 +24,7 @@ static void usage(FILE *f, const char *argv0)
 		"  -bundle DIR           bundle directory (delete)\n"
 		"  -socket PATH          serve on this socket instead of fd 3 (daemon)\n"
 		"  -debug                debug logging\n"
+		"  -info                 print a RuntimeInfo (name, version, OCI features) and exit\n"
 		"  -v                    print the version and exit\n"
 		"  -h                    print this help and exit\n",
 		argv0);
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 			       WREN_VERSION);
 			return 0;
 		}
+		if (!strcmp(a, "-info") || !strcmp(a, "--info"))
+			return shim_action_info();
 		if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "-help")) {
 			usage(stdout, argv[0]);
 			return 0;

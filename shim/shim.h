@@ -50,6 +50,8 @@ int shim_parse_flags(int argc, char **argv, struct shim_flags *f, struct wren_er
 int shim_action_start(const struct shim_flags *f);
 int shim_action_delete(const struct shim_flags *f);
 int shim_daemon_run(const struct shim_flags *f);
+/* info.c: -info */
+int shim_action_info(void);
 
 /* address.c: unix:///run/containerd/s/<sha256(grpc/ns/group)> */
 char *shim_socket_path(const char *grpc_address, const char *ns, const char *group);
