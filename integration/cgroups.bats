@@ -208,5 +208,10 @@ counter() {
 	local oom exit
 	oom=$(wait_event /tasks/oom)
 	exit=$(wait_event /tasks/exit)
-	[ "$oom" -lt "$exit" ]
+	# The order is a SHOULD (runtime/v2 README). wren drains a pending OOM notification before it
+	# publishes the init's exit, on v1 and v2. runc-v2 keeps it on v1 (the eventfd fires before the
+	# kill), but on a pure v2 host its memory.events watcher was seen to publish after the exit.
+	if [ "$RUNTIME" = io.containerd.wren.v2 ] || [ -d /sys/fs/cgroup/memory ]; then
+		[ "$oom" -lt "$exit" ]
+	fi
 }
