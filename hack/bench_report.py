@@ -76,7 +76,7 @@ order = [
 ]
 phases = ["start_action", "create", "start", "exec", "wait", "delete", "shutdown", "delete_action"]
 order += [f"direct.phase_{p}_ms" for p in phases]
-order += ["direct_exec.wall_ms", "direct_exec.cpu_ms", "direct_exec.phase_exec_ms"]
+order += ["direct_exec.wall_ms", "direct_exec.cpu_ms"] + [f"direct_exec.phase_{p}_ms" for p in phases]
 order += ["callgrind.daemon_cycle_Ir", "callgrind.start_action_Ir", "callgrind.delete_action_Ir"]
 metrics = {m for m, _ in samples}
 failures = sorted(m for m in metrics if m.endswith(".fail"))

@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -241,9 +242,15 @@ static char *run_action(const char *bundle, const char *id, const char *action, 
 		_exit(127);
 	}
 	close(p[1]);
+	/* keep answering the events stub meanwhile, as containerd would: a daemon waiting for the
+	 * reply to its last event before it exits must not be kept waiting by us */
 	for (;;) {
+		struct pollfd pfd = {.fd = p[0], .events = POLLIN};
 		ssize_t r;
 
+		ttrpc_loop_run_once(loop, 0);
+		if (poll(&pfd, 1, 1) == 0)
+			continue;
 		if (len + 1 >= cap) {
 			cap = cap ? cap * 2 : 512;
 			out = realloc(out, cap);
@@ -553,7 +560,8 @@ static void one(int iter, int print)
 
 	/* outside the wall time: the daemon's exit (its CPU lands in the cgroup when it is reaped) */
 	if (daemon_pid > 0) {
-		waitpid(daemon_pid, &status, 0);
+		while (waitpid(daemon_pid, &status, WNOHANG) == 0)
+			ttrpc_loop_run_once(loop, 1);
 		daemon_pid = 0;
 	}
 	else if (shim_pid > 0) {
@@ -564,7 +572,7 @@ static void one(int iter, int print)
 
 			if (r == (pid_t)shim_pid || (r < 0 && errno == ECHILD && kill((pid_t)shim_pid, 0) < 0))
 				break;
-			usleep(1000);
+			ttrpc_loop_run_once(loop, 1); /* its last events still get their answers */
 		}
 	}
 	while (waitpid(-1, &status, WNOHANG) > 0)
