@@ -57,7 +57,7 @@ wait_for_event() {
 	[ ! -d "/proc/$pid" ]
 	# the container record stays until deleted; the next run with the same id works
 	ctr_ container delete "$CID"
-	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" echo again
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c "echo again; $LINGER_SH"
 	assert_status 0
 	[ "$output" = again ]
 }

@@ -14,7 +14,8 @@ spec_with() {
 	ctr oci spec |
 		jq --arg root "$ROOTFS_DIR" --arg cg "/$WREN_NS/$CID" \
 			'.root = {path: $root, readonly: true} | .linux.cgroupsPath = $cg
-			 | .process.env = ["PATH=/usr/bin:/bin"] | .process.args = ["true"] | '"$1" \
+			 | .process.env = ["PATH=/usr/bin:/bin", "WREN_PROBE_LINGER_MS=300"] | .process.args = ["true"]
+			 | '"$1" \
 			>"$BATS_TEST_TMPDIR/spec.json"
 }
 

@@ -53,7 +53,7 @@ teardown() { wren_teardown; }
 }
 
 @test "lifecycle: kill with TERM reaches a process that handles it" {
-	ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" "$PROBE" trap-term >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	ctr_ run --rm --runtime "$RUNTIME" "${LINGER_ENV[@]}" "$IMAGE" "$CID" "$PROBE" trap-term >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	local runner=$! i rc=0
 	for ((i = 0; i < 100; i++)); do
 		grep -q '^ready=1' "$BATS_TEST_TMPDIR/out" && break
@@ -104,7 +104,7 @@ teardown() { wren_teardown; }
 @test "lifecycle: exec runs a second process in the container and returns its exit code" {
 	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING
-	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" "$PROBE" pid
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" sh -c "$PROBE pid; $LINGER_SH"
 	assert_status 0
 	[ "$(fact pid)" -gt 1 ]
 	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" sh -c 'exit 7'

@@ -9,7 +9,7 @@ setup() { wren_setup; }
 teardown() { wren_teardown; }
 
 @test "run: echo hello prints hello" {
-	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" echo hello
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c "echo hello; $LINGER_SH"
 	assert_status 0
 	[ "$output" = hello ]
 }
@@ -51,13 +51,13 @@ teardown() { wren_teardown; }
 @test "run: stdin reaches the process" {
 	run --separate-stderr bash -c 'echo data | "$@"' _ \
 		timeout -s KILL "$WREN_CTR_TIMEOUT" ctr --address "$CTR_ADDRESS" -n "$WREN_NS" \
-		run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" head -n1
+		run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c "head -n1; $LINGER_SH"
 	assert_status 0
 	[ "$output" = data ]
 }
 
 @test "run: stdout and stderr are both delivered" {
-	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c 'echo out; echo err >&2'
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c "echo out; echo err >&2; $LINGER_SH"
 	assert_status 0
 	[ "$output" = out ]
 	[ "$stderr" = err ]
@@ -65,7 +65,7 @@ teardown() { wren_teardown; }
 
 @test "run: environment from the image and from --env" {
 	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --env WREN_TEST=yes "$IMAGE" "$CID" \
-		sh -c "$PROBE env WREN_TEST; $PROBE env PATH"
+		sh -c "$PROBE env WREN_TEST; $PROBE env PATH; $LINGER_SH"
 	assert_status 0
 	[ "${lines[0]}" = env=yes ]
 	[ "${lines[1]}" = env=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ]
@@ -73,8 +73,11 @@ teardown() { wren_teardown; }
 
 @test "run: 4 MiB of output arrive intact" {
 	local n=$((4 * 1024 * 1024))
-	ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" "$PROBE" write-bytes "$n" >"$BATS_TEST_TMPDIR/big"
-	[ "$(stat -c %s "$BATS_TEST_TMPDIR/big")" -eq "$n" ]
+	ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c "$PROBE write-bytes $n; $LINGER_SH" \
+		>"$BATS_TEST_TMPDIR/big"
+	local got
+	got=$(stat -c %s "$BATS_TEST_TMPDIR/big")
+	[ "$got" -eq "$n" ] || { echo "received $got bytes of $n" >&2; false; }
 	# the pattern repeats every 16 bytes: compare with a locally made copy
 	head -c "$n" < <(yes 0123456789abcdef | tr -d '\n') | cmp - "$BATS_TEST_TMPDIR/big"
 }

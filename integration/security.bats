@@ -16,7 +16,8 @@ probe() {
 		shift
 	done
 	shift
-	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "${flags[@]}" "${PROBE_IMAGE:-$IMAGE}" "$CID" "$PROBE" "$@"
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "${LINGER_ENV[@]}" "${flags[@]}" \
+		"${PROBE_IMAGE:-$IMAGE}" "$CID" "$PROBE" "$@"
 	assert_status 0
 }
 
@@ -26,7 +27,7 @@ spec_with() {
 	ctr oci spec |
 		jq --arg root "$ROOTFS_DIR" --arg cg "/$WREN_NS/$CID" \
 			'.root = {path: $root, readonly: true} | .linux.cgroupsPath = $cg
-			 | .process.env = ["PATH=/usr/bin:/bin"] | '"$1" >"$BATS_TEST_TMPDIR/spec.json"
+			 | .process.env = ["PATH=/usr/bin:/bin", "WREN_PROBE_LINGER_MS=300"] | '"$1" >"$BATS_TEST_TMPDIR/spec.json"
 }
 
 @test "security: the init is pid 1 of its own pid namespace" {
@@ -85,7 +86,7 @@ spec_with() {
 @test "security: exec --user runs the process as that user" {
 	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING
-	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" --user 1000 "$CID" "$PROBE" ids
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" --user 1000 "$CID" sh -c "$PROBE ids; $LINGER_SH"
 	assert_status 0
 	assert_fact uid 1000
 	assert_fact gid 1000

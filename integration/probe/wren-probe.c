@@ -23,6 +23,8 @@
  *   exit N              exits with status N
  *   trap-term           prints "ready=1", then waits; on SIGTERM prints "got TERM" and exits 0
  *   write-bytes N       writes N bytes of the pattern "0123456789abcdef" repeated to stdout
+ *
+ * Environment: WREN_PROBE_LINGER_MS=N waits N ms after the output before exiting (see linger()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -267,12 +269,27 @@ static void sleep_seconds(double s)
 		;
 }
 
+/*
+ * WREN_PROBE_LINGER_MS: wait this long after the output before exiting. ctr 1.6 closes its end of the
+ * stdout FIFO as soon as it sees the exit, dropping what it has not read yet (seen with runc on a loaded
+ * machine: about 2 runs in 100 lost "echo hello"); tests that assert on output set it.
+ */
+static void linger(void)
+{
+	const char *v = getenv("WREN_PROBE_LINGER_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+
+	if (ms > 0)
+		sleep_seconds((double)ms / 1000.0);
+}
+
 static void on_term(int sig)
 {
 	static const char msg[] = "got TERM\n";
 	(void)sig;
 	if (write(STDOUT_FILENO, msg, sizeof msg - 1) < 0)
 		_exit(1);
+	linger();
 	_exit(0);
 }
 
@@ -317,11 +334,10 @@ static int cmd_write_bytes(const char *arg)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
 	const char *cmd;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
 		return usage();
 	cmd = argv[1];
@@ -386,4 +402,15 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "write-bytes") == 0)
 		return cmd_write_bytes(argv[2]);
 	return usage();
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rc = dispatch(argc, argv);
+	fflush(stdout);
+	linger();
+	return rc;
 }
