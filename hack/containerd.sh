@@ -2,6 +2,7 @@
 # A private containerd for tests and demos, everything under one directory.
 #
 # Usage: hack/containerd.sh start|stop|env DIR
+#        hack/containerd.sh restart DIR [SECONDS]
 #
 #   start  writes DIR/config.toml (version 2: root DIR/root, state DIR/state, gRPC DIR/containerd.sock,
 #          ttrpc DIR/containerd.sock.ttrpc, CRI disabled unless WREN_CONTAINERD_CRI=1, log level debug),
@@ -14,6 +15,9 @@
 #          containers' and their namespaces' /<ns>) and the shim sockets under /run/containerd/s/ named in
 #          the bundles' address files. DIR itself stays
 #          (its log is useful); the caller removes it.
+#   restart  stops containerd only (TERM, then KILL after 10 s), leaves it down SECONDS (default 0), starts
+#          it again with the same config and state and appends to its log: the containers and their shims
+#          keep running, and containerd reconnects to them (for the restart tests).
 #   env    prints shell exports: CONTAINERD_ADDRESS, CTR_ADDRESS, WREN_CONTAINERD_DIR, WREN_CONTAINERD_ROOT,
 #          WREN_CONTAINERD_STATE, WREN_CONTAINERD_LOG, WREN_CONTAINERD_TTRPC.
 #
@@ -25,11 +29,11 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 containerd_bin=${CONTAINERD_BIN:-/usr/bin/containerd}
 
 usage() {
-	echo "usage: $0 start|stop|env DIR" >&2
+	echo "usage: $0 start|stop|env DIR | restart DIR [SECONDS]" >&2
 	exit 2
 }
 
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$1" = restart ]; } || usage
 action=$1
 mkdir -p "$2"
 dir=$(cd "$2" && pwd -P)
@@ -88,7 +92,7 @@ do_start() {
 	[ -x "$containerd_bin" ] || { log_msg "$containerd_bin not found (run hack/deps.sh)"; exit 1; }
 	mkdir -p "$dir/root" "$dir/state" "$dir/opt"
 	write_config
-	: >"$log"
+	[ "${keep_log:-0}" = 1 ] || : >"$log"
 	# Own session, stdin from /dev/null, nothing but the log inherited (bats waits for fd 3 to close).
 	PATH="$repo/build/bin:$PATH" setsid "$containerd_bin" --config "$config" \
 		</dev/null >>"$log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
@@ -268,6 +272,23 @@ do_stop() {
 	return 0
 }
 
+# Only containerd: unlike do_stop, nothing of the containers or their shims is touched.
+do_restart() {
+	local pid down=${1:-0}
+	if pid=$(our_pid); then
+		kill -TERM "$pid" 2>/dev/null || true
+		if ! wait_gone 100 "$pid"; then
+			log_msg "containerd (pid $pid) ignored TERM for 10 s: KILL"
+			kill -KILL "$pid" 2>/dev/null || true
+			wait_gone 50 "$pid" || { log_msg "containerd (pid $pid) still there after KILL"; exit 1; }
+		fi
+	fi
+	rm -f "$pidfile"
+	log_msg "containerd stopped; down for $down s"
+	sleep "$down"
+	keep_log=1 do_start
+}
+
 do_env() {
 	printf 'export CONTAINERD_ADDRESS=%q\n' "$sock"
 	printf 'export CTR_ADDRESS=%q\n' "$sock"
@@ -281,6 +302,7 @@ do_env() {
 case "$action" in
 start) do_start ;;
 stop) do_stop ;;
+restart) do_restart "${3:-0}" ;;
 env) do_env ;;
 *) usage ;;
 esac

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# Grouping: containers whose specs carry io.containerd.runc.v2.group (or CRI's
+# io.kubernetes.cri.sandbox-id) share one shim daemon, which stays until the last is deleted.
+
+load helpers
+
+setup_file() { wren_setup_file; }
+teardown_file() { wren_teardown_file; }
+setup() { wren_setup; }
+teardown() { wren_teardown; }
+
+# run_grouped ID ANNOTATION=VALUE CMD...
+run_grouped() {
+	local id=$1 ann=$2
+	shift 2
+	ctr_ run -d --runtime "$RUNTIME" --annotation "$ann" "$IMAGE" "$id" "$@"
+	wait_for_status "$id" RUNNING
+	record_shim_socket "$id"
+}
+
+shim_address() { cat "$(bundle_dir "$1")/address"; }
+
+@test "group: two containers of a group share one daemon; deleting the first keeps the second; the daemon goes with the last" {
+	local a=$CID b
+	b=$(new_cid)
+	run_grouped "$a" "io.containerd.runc.v2.group=g-$a" sleep 1000
+	run_grouped "$b" "io.containerd.runc.v2.group=g-$a" sleep 1000
+	local shim
+	shim=$(shim_pid_of "$a")
+	[ -n "$shim" ] && [ "$shim" = "$(shim_pid_of "$b")" ]
+	[ "$(shim_address "$a")" = "$(shim_address "$b")" ]
+	local sock
+	sock=$(shim_address "$a")
+	sock=${sock#unix://}
+	# the first goes: the daemon stays (Shutdown is a no-op while a container is left)
+	ctr_ task kill -s KILL "$a"
+	wait_for_status "$a" STOPPED
+	ctr_ task delete "$a"
+	ctr_ container delete "$a"
+	sleep 0.5
+	[ -d "/proc/$shim" ]
+	[ "$(task_status "$b")" = RUNNING ]
+	[ "$(shim_pid_of "$b")" = "$shim" ]
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id "$b")" "$b" sh -c 'exit 5'
+	assert_status 5
+	# the last goes: so does the daemon and its socket
+	ctr_ task kill -s KILL "$b"
+	wait_for_status "$b" STOPPED
+	run --separate-stderr ctr_ task delete "$b"
+	assert_status 0
+	assert_contains "$stderr" "exit code 137"
+	ctr_ container delete "$b"
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -d "/proc/$shim" ] || break
+		sleep 0.1
+	done
+	[ ! -d "/proc/$shim" ]
+	[ ! -S "$sock" ]
+}
+
+@test "group: io.kubernetes.cri.sandbox-id groups too; an exit in one container leaves the other running" {
+	local a=$CID b
+	b=$(new_cid)
+	run_grouped "$a" "io.kubernetes.cri.sandbox-id=sbx-$a" sleep 1000
+	run_grouped "$b" "io.kubernetes.cri.sandbox-id=sbx-$a" sh -c 'sleep 1; exit 6'
+	[ "$(shim_pid_of "$a")" = "$(shim_pid_of "$b")" ]
+	wait_for_status "$b" STOPPED
+	[ "$(task_status "$a")" = RUNNING ]
+	run --separate-stderr ctr_ task delete "$b"
+	assert_status 0
+	assert_contains "$stderr" "exit code 6"
+	[ "$(task_status "$a")" = RUNNING ]
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$a" sh -c 'exit 8'
+	assert_status 8
+}
+
+@test "group: containers without a group annotation get a daemon each" {
+	local a=$CID b
+	b=$(new_cid)
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$a" sleep 1000
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$b" sleep 1000
+	wait_for_status "$a" RUNNING
+	wait_for_status "$b" RUNNING
+	[ "$(shim_pid_of "$a")" != "$(shim_pid_of "$b")" ]
+	[ "$(shim_address "$a")" = "unix://$(expected_shim_socket "$a")" ]
+	[ "$(shim_address "$b")" = "unix://$(expected_shim_socket "$b")" ]
+}
