@@ -213,7 +213,7 @@ write_stage2() {
 		printf 'mount --bind %q %q || exit 125\n' "$stage/repo" "$repo"
 		printf 'cd %q || exit 125\n' "$repo"
 		printf '( bash hack/cgv2-guest.sh'
-		printf ' %q' "$@"
+		[ $# -eq 0 ] || printf ' %q' "$@"
 		printf ' ) </dev/null\n'
 		printf 'echo $? >%q\n' "$stage/rc"
 		echo 'sync'
@@ -256,14 +256,17 @@ case "$ctrd_version" in
 esac
 [ -x "$bindir/containerd" ] || die "no containerd in $bindir"
 
-stage="" qpid=""
+stage="" qpid="" tpid=""
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	local rc=$?
-	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
-		kill -TERM "$qpid" 2>/dev/null || true
-		wait "$qpid" 2>/dev/null || true
-	fi
+	local rc=$? p
+	# ours, by pid: timeout(1) passes TERM on to QEMU
+	for p in $qpid $tpid; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -TERM "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
 	if [ -n "$stage" ] && [ -d "$stage" ]; then
 		rm -rf "$stage"
 	fi
@@ -297,10 +300,14 @@ qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp "$cpus" "${accel[@]}"
 start=$(date +%s)
 timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null >"$stage/qemu.out" 2>&1 &
 qpid=$!
-tail -n +1 -f --pid="$qpid" "$stage/console.log" || true
+tail -n +1 -f --pid="$qpid" "$stage/console.log" &
+tpid=$!
+# `wait` (unlike a foreground command) lets the INT/TERM traps run at once
 qrc=0
 wait "$qpid" || qrc=$?
 qpid=""
+wait "$tpid" || true
+tpid=""
 echo "cgv2-vm.sh: VM ran $(($(date +%s) - start)) s"
 
 rm -rf "$out"
