@@ -154,14 +154,14 @@ fd_count() {
 	ctr_ task exec -d --exec-id "$xid" "$CID" sleep 1000
 	local i
 	for ((i = 0; i < 50; i++)); do
-		ctr_ task ps "$CID" | grep -qF "ExecID:$xid," && break
+		ctr_ task ps "$CID" | grep -qE "ExecID:$xid,|exec_id:\"$xid\"" && break
 		sleep 0.1
 	done
 	run --separate-stderr ctr_ task ps "$CID"
 	assert_status 0
 	# the init has no details, the exec has its id
 	printf '%s\n' "${lines[@]}" | grep -qE "^$(task_pid "$CID")[[:space:]]+-$"
-	printf '%s\n' "${lines[@]}" | grep -qF "ExecID:$xid,"
+	printf '%s\n' "${lines[@]}" | grep -qE "ExecID:$xid,|exec_id:\"$xid\""
 }
 
 @test "exec: events exec-added, exec-started and exit in that order, with the exit code" {

@@ -194,9 +194,14 @@ cleanup_container() {
 leftovers_of() {
 	local id=$1 bundle h s
 	bundle=$(bundle_dir "$id")
-	for h in /sys/fs/cgroup/*/; do
-		[ -d "${h}$WREN_NS/$id" ] && echo "cgroup dir ${h}$WREN_NS/$id"
-	done
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		# pure v2: one hierarchy, whose subdirectories are cgroups, not controllers
+		[ -d "/sys/fs/cgroup/$WREN_NS/$id" ] && echo "cgroup dir /sys/fs/cgroup/$WREN_NS/$id"
+	else
+		for h in /sys/fs/cgroup/*/; do
+			[ -d "${h}$WREN_NS/$id" ] && echo "cgroup dir ${h}$WREN_NS/$id"
+		done
+	fi
 	awk -v b="$bundle" '$5 == b || index($5, b "/") == 1 { print "mount " $5 }' /proc/self/mountinfo
 	[ -e "$bundle" ] && echo "bundle dir $bundle"
 	# the shim's cwd is the bundle
