@@ -63,6 +63,8 @@ export WREN_NS="wren-it-$$"
 echo "# runtime $RUNTIME, containerd $(ctr --address "$CTR_ADDRESS" version 2>/dev/null |
 	awk '/Server/ { s = 1 } s && /Version/ { print $2; exit }'), namespace $WREN_NS, state $tmp"
 rc=0
-bats --tap "${args[@]}" </dev/null || rc=$?
+bats --tap "${args[@]}" </dev/null | tee "$tmp/tap" || rc=$?
 echo "# integration: bats exited $rc after $(($(date +%s) - start)) s"
+# the plain closing line CI reads
+echo "integration: $(grep -c '^ok ' "$tmp/tap") passed, $(grep -c '^not ok ' "$tmp/tap") failed"
 exit "$rc"
