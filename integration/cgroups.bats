@@ -18,15 +18,6 @@ teardown() {
 	wren_teardown
 }
 
-# The cgroup dir of container $1 for controller $2 (v1: /sys/fs/cgroup/<ctrl>/<ns>/<id>; pure v2: one dir).
-cg_dir() {
-	if [ -d /sys/fs/cgroup/memory ]; then
-		echo "/sys/fs/cgroup/$2/$WREN_NS/$1"
-	else
-		echo "/sys/fs/cgroup/$WREN_NS/$1"
-	fi
-}
-
 # ctr events of this namespace in the background, into $BATS_TEST_TMPDIR/events.
 start_events() {
 	timeout -s KILL "$WREN_CTR_TIMEOUT" ctr --address "$CTR_ADDRESS" -n "$WREN_NS" events \

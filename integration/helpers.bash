@@ -309,3 +309,12 @@ assert_contains() {
 		return 1
 	fi
 }
+
+# The cgroup dir of container $1 for controller $2 (v1: /sys/fs/cgroup/<ctrl>/<ns>/<id>; pure v2: one dir).
+cg_dir() {
+	if [ -d /sys/fs/cgroup/memory ]; then
+		echo "/sys/fs/cgroup/$2/$WREN_NS/$1"
+	else
+		echo "/sys/fs/cgroup/$WREN_NS/$1"
+	fi
+}

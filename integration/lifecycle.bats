@@ -20,7 +20,7 @@ teardown() { wren_teardown; }
 	# ctr's cgroupsPath is /<namespace>/<id>; on this host the v1 controllers are separate hierarchies
 	grep -qx "[0-9]*:memory:/$WREN_NS/$CID" "/proc/$pid/cgroup"
 	grep -qx "[0-9]*:pids:/$WREN_NS/$CID" "/proc/$pid/cgroup"
-	grep -qx "$pid" "/sys/fs/cgroup/memory/$WREN_NS/$CID/cgroup.procs"
+	grep -qx "$pid" "$(cg_dir "$CID" memory)/cgroup.procs"
 	# its parent is the shim daemon: cwd is the bundle and it serves this id
 	shim=$(awk '{ print $4 }' "/proc/$pid/stat")
 	bundle=$(bundle_dir "$CID")
@@ -48,7 +48,7 @@ teardown() { wren_teardown; }
 	printf '%s\n' "${lines[@]:1}" | awk '{ print $1 }' | grep -qx "$pid"
 	local p
 	for p in $(printf '%s\n' "${lines[@]:1}" | awk '{ print $1 }'); do
-		grep -qx "$p" "/sys/fs/cgroup/pids/$WREN_NS/$CID/cgroup.procs"
+		grep -qx "$p" "$(cg_dir "$CID" pids)/cgroup.procs"
 	done
 }
 

@@ -110,7 +110,10 @@ spec_with() {
 	local limit=$((64 * 1024 * 1024))
 	ctr_ run -d --runtime "$RUNTIME" --memory-limit "$limit" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING
-	[ "$(cat "/sys/fs/cgroup/memory/$WREN_NS/$CID/memory.limit_in_bytes")" -eq "$limit" ]
+	local f
+	f="$(cg_dir "$CID" memory)/memory.limit_in_bytes"
+	[ -e "$f" ] || f="$(cg_dir "$CID" memory)/memory.max" # pure cgroup v2
+	[ "$(cat "$f")" -eq "$limit" ]
 }
 
 @test "security: --read-only makes the rootfs read-only; without it the rootfs is writable" {
