@@ -17,9 +17,13 @@ teardown() { wren_teardown; }
 	[ -d "/proc/$pid" ]
 	# the init is the container's command
 	[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "sleep 100 " ]
-	# ctr's cgroupsPath is /<namespace>/<id>; on this host the v1 controllers are separate hierarchies
-	grep -qx "[0-9]*:memory:/$WREN_NS/$CID" "/proc/$pid/cgroup"
-	grep -qx "[0-9]*:pids:/$WREN_NS/$CID" "/proc/$pid/cgroup"
+	# ctr's cgroupsPath is /<namespace>/<id>: in each v1 hierarchy here, in the one tree on pure v2
+	if [ -d /sys/fs/cgroup/memory ]; then
+		grep -qx "[0-9]*:memory:/$WREN_NS/$CID" "/proc/$pid/cgroup"
+		grep -qx "[0-9]*:pids:/$WREN_NS/$CID" "/proc/$pid/cgroup"
+	else
+		grep -qx "0::/$WREN_NS/$CID" "/proc/$pid/cgroup"
+	fi
 	grep -qx "$pid" "$(cg_dir "$CID" memory)/cgroup.procs"
 	# its parent is the shim daemon: cwd is the bundle and it serves this id
 	shim=$(awk '{ print $4 }' "/proc/$pid/stat")
