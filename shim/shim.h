@@ -50,6 +50,10 @@ int shim_parse_flags(int argc, char **argv, struct shim_flags *f, struct wren_er
 int shim_action_start(const struct shim_flags *f);
 int shim_action_delete(const struct shim_flags *f);
 int shim_daemon_run(const struct shim_flags *f);
+/* spawn.c: the start action's process work */
+int shim_write_address(const char *address, struct wren_err **err);
+pid_t shim_spawn_daemon(const struct shim_flags *f, int listen_fd, struct wren_err **err);
+void shim_adjust_oom(pid_t daemon);
 /* info.c: -info */
 int shim_action_info(void);
 

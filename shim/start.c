@@ -28,7 +28,8 @@ static int unix_addr(const char *path, struct sockaddr_un *sa, struct wren_err *
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa->sun_path))
-		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "socket path too long: %s", path);
+		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "socket path too long: %s",
+				     path);
 	strcpy(sa->sun_path, path);
 	return 0;
 }
@@ -91,59 +92,6 @@ static int listen_on(const char *path, bool *reused, struct wren_err **err)
 	return wren_err_code(err, WREN_E_UNKNOWN, "bind %s: address still in use", path);
 }
 
-/* containerd 1.6 reads ./address verbatim on reconnect: no trailing newline, written atomically. */
-static int write_address(const char *address, struct wren_err **err)
-{
-	_cleanup_close_ int fd = -1;
-
-	unlink(".address");
-	fd = open(".address", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_SYNC, 0644);
-	if (fd < 0)
-		return wren_err_errno(err, errno, "create address file");
-	if (write_all(fd, address, strlen(address)) < 0)
-		return wren_err_errno(err, errno, "write address file");
-	if (rename(".address", "address") < 0)
-		return wren_err_errno(err, errno, "rename address file");
-	return 0;
-}
-
-static pid_t spawn_daemon(const struct shim_flags *f, int lfd, struct wren_err **err)
-{
-	pid_t pid;
-	const char *argv[10];
-	int n = 0;
-
-	argv[n++] = "containerd-shim-wren-v2";
-	argv[n++] = "-namespace";
-	argv[n++] = f->namespace;
-	argv[n++] = "-id";
-	argv[n++] = f->id;
-	argv[n++] = "-address";
-	argv[n++] = f->address ? f->address : "";
-	if (f->debug)
-		argv[n++] = "-debug";
-	argv[n] = NULL;
-
-	pid = fork();
-	if (pid < 0)
-		return wren_err_errno(err, errno, "fork daemon");
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		setpgid(0, 0);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-		    dup2(devnull, 2) < 0)
-			_exit(127);
-		/* dup2 clears CLOEXEC on fd 3, but is a no-op when the listener already is fd 3;
-		 * everything else we hold is CLOEXEC. */
-		if (lfd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(lfd, 3) < 0)
-			_exit(127);
-		execv("/proc/self/exe", (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* containerd writes the runtime options Any to our stdin. Only runc's Options mean anything to
  * us here (shim_cgroup); any other type is accepted and ignored, unlike runc-v2, which fails. */
 static void apply_options(pid_t daemon)
@@ -174,7 +122,7 @@ static void apply_options(pid_t daemon)
 		return;
 	if (shim_any_is(any, "containerd.runc.v1.Options")) {
 		Containerd__Runc__V1__Options *o =
-			containerd__runc__v1__options__unpack(NULL, any->value.len, any->value.data);
+		    containerd__runc__v1__options__unpack(NULL, any->value.len, any->value.data);
 		if (o && o->shim_cgroup && *o->shim_cgroup) {
 			_cleanup_err_ struct wren_err *err = NULL;
 			_cleanup_free_ char *path = xstrdup(o->shim_cgroup);
@@ -189,25 +137,6 @@ static void apply_options(pid_t daemon)
 			containerd__runc__v1__options__free_unpacked(o, NULL);
 	}
 	google__protobuf__any__free_unpacked(any, NULL);
-}
-
-/* The daemon's oom_score_adj is containerd's + 1 (containerd is our parent), so that the OOM
- * killer picks a shim before containerd. Errors are ignored (unprivileged containerd). */
-static void adjust_oom(pid_t daemon)
-{
-	char path[64], buf[32];
-	_cleanup_free_ char *cur = NULL;
-	long v;
-
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)getppid());
-	if (read_file(path, 64, &cur, NULL) < 0)
-		return;
-	v = strtol(cur, NULL, 10) + 1;
-	if (v > 1000)
-		v = 1000;
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)daemon);
-	snprintf(buf, sizeof(buf), "%ld", v);
-	write_file(path, buf, strlen(buf), false);
 }
 
 /* runc-v2 groups the containers of a pod into one shim by annotation. */
@@ -248,7 +177,7 @@ int shim_action_start(const struct shim_flags *f)
 	lfd = listen_on(path, &reused, &err);
 	if (lfd < 0 && !reused)
 		goto fail;
-	if (write_address(address, &err) < 0) {
+	if (shim_write_address(address, &err) < 0) {
 		if (!reused)
 			unlink(path);
 		goto fail;
@@ -257,13 +186,13 @@ int shim_action_start(const struct shim_flags *f)
 		fputs(address, stdout);
 		return 0;
 	}
-	daemon = spawn_daemon(f, lfd, &err);
+	daemon = shim_spawn_daemon(f, lfd, &err);
 	if (daemon < 0) {
 		unlink(path);
 		goto fail;
 	}
 	apply_options(daemon);
-	adjust_oom(daemon);
+	shim_adjust_oom(daemon);
 	fputs(address, stdout);
 	return 0;
 fail:
