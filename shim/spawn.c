@@ -1,9 +1,10 @@
 /* How the `start` action brings the daemon up (shim-protocol.md §2.3): the address file that
  * containerd reads on reconnect, the daemon process itself (listener on fd 3, stdio on
- * /dev/null, its own process group) and its OOM score. start.c owns the protocol with
- * containerd (stdin options, stdout reply); this file owns the process work. */
+ * /dev/null, its own process group; forked, not exec'd) and its OOM score. start.c owns the
+ * protocol with containerd (stdin options, stdout reply); this file owns the process work. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,40 +29,60 @@ int shim_write_address(const char *address, struct wren_err **err)
 	return 0;
 }
 
+/* The child of the start action's fork becomes the daemon without an exec: a second image of the
+ * same binary would cost a dynamic load and relocation per container (~1 ms, a quarter of the
+ * daemon's instructions) for nothing. What an exec would have reset is reset by hand: stdio goes
+ * to /dev/null (containerd reads our stdout/stderr pipes to EOF), the listener becomes fd 3 and
+ * every other descriptor is closed (CLOEXEC ones included: the exec used to close those), the
+ * daemon gets its own process group, and caught signals go back to their defaults (the start
+ * action catches none today; this keeps it so). The start action's few heap blocks stay behind
+ * unused (its cleanup attributes run only in the parent). Never returns. */
+static void become_daemon(const struct shim_flags *f, int lfd)
+{
+	struct shim_flags df = {
+	    .namespace = f->namespace,
+	    .id = f->id,
+	    .address = f->address ? f->address : "",
+	    .debug = f->debug,
+	};
+	int devnull = open("/dev/null", O_RDWR);
+
+	setpgid(0, 0);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
+		_exit(127);
+	/* dup2 clears CLOEXEC on fd 3, but is a no-op when the listener already is fd 3. */
+	if (lfd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(lfd, 3) < 0)
+		_exit(127);
+	if (close_range(4, ~0U, 0) < 0)
+		for (int fd = 4; fd < 1024; fd++)
+			close(fd);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN)
+			signal(sig, SIG_DFL);
+	}
+	/* ps shows the daemon as the start action's command line: drop the word "start" from it
+	 * (it points into the argv area the kernel reports in /proc/PID/cmdline). */
+	if (f->action)
+		memset((char *)f->action, 0, strlen(f->action));
+	int rc = shim_daemon_run(&df);
+	fflush(NULL);
+	_exit(rc);
+}
+
 pid_t shim_spawn_daemon(const struct shim_flags *f, int lfd, struct wren_err **err)
 {
 	pid_t pid;
-	const char *argv[10];
-	int n = 0;
 
-	argv[n++] = "containerd-shim-wren-v2";
-	argv[n++] = "-namespace";
-	argv[n++] = f->namespace;
-	argv[n++] = "-id";
-	argv[n++] = f->id;
-	argv[n++] = "-address";
-	argv[n++] = f->address ? f->address : "";
-	if (f->debug)
-		argv[n++] = "-debug";
-	argv[n] = NULL;
-
+	/* Nothing buffered may be written twice (once by each process). */
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
 		return wren_err_errno(err, errno, "fork daemon");
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-
-		setpgid(0, 0);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-		    dup2(devnull, 2) < 0)
-			_exit(127);
-		/* dup2 clears CLOEXEC on fd 3, but is a no-op when the listener already is fd 3;
-		 * everything else we hold is CLOEXEC. */
-		if (lfd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(lfd, 3) < 0)
-			_exit(127);
-		execv("/proc/self/exe", (char *const *)argv);
-		_exit(127);
-	}
+	if (pid == 0)
+		become_daemon(f, lfd);
 	return pid;
 }
 
