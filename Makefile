@@ -15,6 +15,17 @@ PKGS       := libprotobuf-c libseccomp libcap libcjson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CGROUP_LIBS:= $(shell pkg-config --libs libcgroup 2>/dev/null)
+# The shim binary links libprotobuf-c, libseccomp and libcap statically (Debian ships their .a):
+# it runs as two short-lived processes per container (the start and delete actions) and the
+# loader's work per library (open, mmap, symbol lookup, relocation) was ~0.4 ms of each launch.
+# libcjson has no .a in Debian, and libc stays shared. SHIM_STATIC=0 links everything shared.
+SHIM_STATIC ?= 1
+ifeq ($(SHIM_STATIC),1)
+SHIM_LIBS  := -Wl,-Bstatic $(shell pkg-config --libs libprotobuf-c libseccomp libcap 2>/dev/null) \
+              -Wl,-Bdynamic $(shell pkg-config --libs libcjson 2>/dev/null) $(CGROUP_LIBS)
+else
+SHIM_LIBS  := $(PKG_LIBS) $(CGROUP_LIBS)
+endif
 
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 HARDEN    := -D_FORTIFY_SOURCE=3 -fstack-protector-strong
@@ -86,7 +97,7 @@ $(LIB_RT): $(call obj,$(RT_SRC))
 
 $(SHIM_BIN): $(call obj,$(SHIM_SRC)) $(LIB_RT) $(LIB_TTRPC) $(LIB_PROTOS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CGROUP_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SHIM_LIBS)
 
 # Tools for tests: small programs linked against the libraries (test clients, bundle runner).
 $(BUILD)/bin/%: integration/tools/%.c $(LIB_RT) $(LIB_TTRPC) $(LIB_PROTOS)
