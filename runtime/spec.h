@@ -229,6 +229,10 @@ int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_sp
 /* Read and parse <bundle>/config.json. */
 int rt_spec_load(const char *bundle, struct rt_spec **out, struct wren_err **err);
 void rt_spec_free(struct rt_spec *s);
+/* The first of keys that <bundle>/config.json annotates with a non-empty value (a copy), or
+ * NULL; without parsing the rest of the spec (spec_annotations.c). Never an error: an unreadable
+ * or invalid spec has no annotations here, and Create reports what is wrong with it. */
+char *rt_spec_peek_annotation(const char *bundle, const char *const *keys, size_t n_keys);
 /* The value of an annotation, or NULL. */
 const char *rt_spec_annotation(const struct rt_spec *s, const char *key);
 /* The namespace entry of a type, or NULL if the spec does not ask for it. */

@@ -1,0 +1,142 @@
+/* Reading one annotation of config.json without parsing the spec. The shim's start action needs
+ * only the grouping annotations; building the whole cJSON tree of a spec (and freeing it, node by
+ * node) was most of that process's own instructions. This scans the top-level object, skipping
+ * values by their brackets and strings, and hands only the "annotations" object to cJSON. */
+#include <errno.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "runtime/spec.h"
+#include "runtime/spec_json.h"
+#include "runtime/util.h"
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* p at the opening quote: the byte after the closing quote, or NULL. */
+static const char *skip_string(const char *p, const char *end, bool *escaped)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\') {
+			*escaped = true;
+			p++;
+		} else if (*p == '"') {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* p at the first byte of a value: the byte after it, or NULL. Scalars end at a delimiter;
+ * containers at their matching bracket (strings inside are skipped whole). */
+static const char *skip_value(const char *p, const char *end)
+{
+	bool esc = false;
+	int depth = 0;
+
+	if (p < end && *p == '"')
+		return skip_string(p, end, &esc);
+	if (p < end && *p != '{' && *p != '[') {
+		while (p < end && !strchr(",}] \t\n\r", *p))
+			p++;
+		return p;
+	}
+	while (p < end) {
+		if (*p == '"') {
+			p = skip_string(p, end, &esc);
+			if (!p)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && --depth == 0)
+			return p + 1;
+		p++;
+	}
+	return NULL;
+}
+
+/* The text of the top-level "annotations" value: 1 found, 0 absent, -1 when the scan cannot
+ * tell (bad JSON, or an escaped key that might spell "annotations"). */
+static int find_annotations(const char *json, size_t len, const char **v, const char **vend)
+{
+	const char *p = json, *end = json + len;
+
+	p = skip_ws(p, end);
+	if (p == end || *p++ != '{')
+		return -1;
+	for (;;) {
+		const char *k, *ke;
+		bool esc = false;
+
+		p = skip_ws(p, end);
+		if (p < end && *p == '}')
+			return 0;
+		if (p == end || *p != '"')
+			return -1;
+		k = p + 1;
+		p = skip_string(p, end, &esc);
+		if (!p || esc)
+			return -1;
+		ke = p - 1;
+		p = skip_ws(p, end);
+		if (p == end || *p++ != ':')
+			return -1;
+		p = skip_ws(p, end);
+		*v = p;
+		p = skip_value(p, end);
+		if (!p)
+			return -1;
+		if (ke - k == 11 && memcmp(k, "annotations", 11) == 0) {
+			*vend = p;
+			return 1;
+		}
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+			p++;
+		else if (p < end && *p == '}')
+			return 0;
+		else
+			return -1;
+	}
+}
+
+char *rt_spec_peek_annotation(const char *bundle, const char *const *keys, size_t n_keys)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_cjson_ cJSON *root = NULL;
+	const cJSON *ann = NULL;
+	const char *v = NULL, *vend = NULL;
+	size_t len = 0;
+	int r;
+
+	if (read_file(path, SPEC_MAX_SIZE, &buf, &len) < 0)
+		return NULL;
+	r = find_annotations(buf, len, &v, &vend);
+	if (r == 0)
+		return NULL;
+	if (r > 0) {
+		root = cJSON_ParseWithLength(v, (size_t)(vend - v));
+		ann = root;
+	} else {
+		/* Not decided by the scan: the whole document, as the full parser would read it. */
+		root = cJSON_ParseWithLength(buf, len);
+		ann = cJSON_GetObjectItemCaseSensitive(root, "annotations");
+	}
+	if (!cJSON_IsObject(ann))
+		return NULL;
+	for (size_t i = 0; i < n_keys; i++) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(ann, keys[i]);
+
+		if (cJSON_IsString(e) && e->valuestring[0])
+			return xstrdup(e->valuestring);
+	}
+	return NULL;
+}
