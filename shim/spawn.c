@@ -13,13 +13,17 @@
 #include "runtime/util.h"
 #include "shim/shim.h"
 
-/* containerd 1.6 reads ./address verbatim on reconnect: no trailing newline, written atomically. */
+/* containerd 1.6 reads ./address verbatim on reconnect: no trailing newline, written atomically.
+ * The rename gives the atomicity (a reader sees the old file or the whole new one). No O_SYNC:
+ * containerd reads the file only when it reconnects after its own restart, and after a machine
+ * crash neither the socket nor the daemon exists, so durability buys nothing; the synchronous
+ * write was a block-layer flush per container on a disk-backed state dir. */
 int shim_write_address(const char *address, struct wren_err **err)
 {
 	_cleanup_close_ int fd = -1;
 
 	unlink(".address");
-	fd = open(".address", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_SYNC, 0644);
+	fd = open(".address", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return wren_err_errno(err, errno, "create address file");
 	if (write_all(fd, address, strlen(address)) < 0)
