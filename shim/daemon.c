@@ -22,7 +22,6 @@
 #include "shim/log.h"
 #include "shim/task.h"
 
-#define EXIT_POLL_MS     10
 #define EXIT_DEADLINE_MS 5000
 
 static void on_signal(struct ttrpc_source *src, uint32_t events)
@@ -51,20 +50,15 @@ static void on_signal(struct ttrpc_source *src, uint32_t events)
 	}
 }
 
-static unsigned exit_waited_ms;
+static bool exit_deadline_passed;
 
-/* Leave once containerd has our last replies and events, or after 5 s whatever happens. */
-static void on_exit_timer(struct ttrpc_timer *t)
+/* After Shutdown or SIGTERM we leave once containerd has our last replies and events (checked
+ * after every batch of callbacks, see serve()), or at this deadline whatever happens. One timer,
+ * not a poll: nothing wakes the daemon while it waits. */
+static void on_exit_deadline(struct ttrpc_timer *t)
 {
-	struct shim *s = (struct shim *)((char *)t - offsetof(struct shim, exit_timer));
-
-	exit_waited_ms += EXIT_POLL_MS;
-	if ((ttrpc_server_flushed(s->server) && shim_publisher_idle(s->events)) ||
-	    exit_waited_ms >= EXIT_DEADLINE_MS) {
-		ttrpc_loop_stop(s->loop);
-		return;
-	}
-	ttrpc_timer_arm(s->loop, &s->exit_timer, EXIT_POLL_MS);
+	log_warn("exiting after %d ms with replies or events still unsent", EXIT_DEADLINE_MS);
+	exit_deadline_passed = true;
 }
 
 void shim_begin_exit(struct shim *s)
@@ -78,8 +72,8 @@ void shim_begin_exit(struct shim *s)
 	ttrpc_server_shutdown(s->server);
 	if (s->socket_path)
 		unlink(s->socket_path);
-	s->exit_timer.cb = on_exit_timer;
-	ttrpc_timer_arm(s->loop, &s->exit_timer, 0);
+	s->exit_timer.cb = on_exit_deadline;
+	ttrpc_timer_arm(s->loop, &s->exit_timer, EXIT_DEADLINE_MS);
 }
 
 static int listener(const struct shim_flags *f, char **path, struct wren_err **err)
@@ -98,8 +92,8 @@ static int listener(const struct shim_flags *f, char **path, struct wren_err **e
 		if (fd < 0)
 			return wren_err_errno(err, errno, "socket");
 		unlink(f->socket);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(f->socket, 0600) < 0 ||
-		    listen(fd, 128) < 0) {
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    chmod(f->socket, 0600) < 0 || listen(fd, 128) < 0) {
 			int e = errno;
 			close(fd);
 			return wren_err_errno(err, e, "listen %s", f->socket);
@@ -156,6 +150,21 @@ static void raise_nofile(void)
 	}
 }
 
+/* Every callback that can flush a reply or finish an event publication runs inside
+ * ttrpc_loop_run_once, so checking after each batch sees the moment the daemon may leave. */
+static int serve(struct shim *s)
+{
+	for (;;) {
+		int r = ttrpc_loop_run_once(s->loop, -1);
+
+		if (r < 0)
+			return r;
+		if (s->exiting && (exit_deadline_passed || (ttrpc_server_flushed(s->server) &&
+							    shim_publisher_idle(s->events))))
+			return 0;
+	}
+}
+
 int shim_daemon_run(const struct shim_flags *f)
 {
 	_cleanup_err_ struct wren_err *err = NULL;
@@ -202,7 +211,9 @@ int shim_daemon_run(const struct shim_flags *f)
 	shim_service_register(&s);
 	log_debug("serving on %s", s.socket_path ? s.socket_path : "fd 3");
 
-	ttrpc_loop_run(s.loop);
+	r = serve(&s);
+	if (r < 0)
+		log_error("event loop: %s", strerror(-r));
 
 	log_debug("exiting");
 	ttrpc_server_free(s.server);
