@@ -11,12 +11,19 @@ int shim_state_write(const char *bundle, const struct shim_state *st, struct wre
 {
 	_cleanup_free_ char *tmp = xasprintf("%s/.%s", bundle, SHIM_STATE_FILE);
 	_cleanup_free_ char *path = xasprintf("%s/%s", bundle, SHIM_STATE_FILE);
-	_cleanup_free_ char *data = xasprintf(
-		"pid=%d\ncgroup=%s\nexited=%d\nexit_status=%" PRIu32 "\nexited_at=%" PRId64
-		".%09" PRId32 "\n",
-		(int)st->pid, st->cgroup, st->exited ? 1 : 0, st->exit_status, st->exited_sec,
-		st->exited_nsec);
+	_cleanup_free_ char *data = xasprintf("pid=%d\ncgroup=%s\nexited=%d\nexit_status=%" PRIu32
+					      "\nexited_at=%" PRId64 ".%09" PRId32 "\n",
+					      (int)st->pid, st->cgroup, st->exited ? 1 : 0,
+					      st->exit_status, st->exited_sec, st->exited_nsec);
+	_cleanup_free_ char *cur = NULL;
+	size_t cur_len = 0;
 
+	/* The daemon persists at create, when the init is created, at its exit and at delete; two
+	 * of those change nothing. Replacing a file by rename costs a new inode and, on ext4, a
+	 * forced writeback of the new data (auto_da_alloc); reading the current text is cheaper. */
+	if (read_file(path, 4096, &cur, &cur_len) == 0 && cur_len == strlen(data) &&
+	    memcmp(cur, data, cur_len) == 0)
+		return 0;
 	if (write_file(tmp, data, strlen(data), true) < 0)
 		return wren_err_errno(err, errno, "write %s", tmp);
 	if (rename(tmp, path) < 0)
