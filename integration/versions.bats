@@ -9,7 +9,11 @@ load helpers
 setup_file() { wren_setup_file; }
 teardown_file() { wren_teardown_file; }
 setup() { wren_setup; }
-teardown() { wren_teardown; }
+teardown() {
+	# the shim cgroup of the runc-options test, if a failure left it
+	[ -z "${SHIM_CG:-}" ] || rmdir "$SHIM_CG" 2>/dev/null || true
+	wren_teardown
+}
 
 SHIM=$WREN_REPO/build/bin/containerd-shim-wren-v2
 BOOT=$WREN_REPO/build/bin/wren-bootstrap
@@ -101,6 +105,25 @@ start_in() {
 	a=$(sed -n 's/^address=//p' "$BATS_TEST_TMPDIR/first")
 	shutdown_daemon "$a" containerd.task.v3.Task
 	[ ! -e "${a#unix://}" ]
+}
+
+@test "versions: 2.3 runc options in a BootstrapParams extension move the daemon into their shim_cgroup" {
+	only_wren
+	local b=$BATS_TEST_TMPDIR/bundle sd=$BATS_TEST_TMPDIR/s name=wren-bt-$CID
+	# v1 (this host): the pids hierarchy; pure v2: the one tree
+	if [ -d /sys/fs/cgroup/pids ]; then SHIM_CG=/sys/fs/cgroup/pids/$name; else SHIM_CG=/sys/fs/cgroup/$name; fi
+	mkdir "$SHIM_CG"
+	mkdir -p "$b" "$sd"
+	"$BOOT" params "$CID" "$WREN_NS" grpc=/g.sock socket-dir="$sd" shim-cgroup="/$name" \
+		>"$BATS_TEST_TMPDIR/params"
+	start_in "$b" -namespace "$WREN_NS" -id "$CID" <"$BATS_TEST_TMPDIR/params"
+	local a pid
+	a=$("$BOOT" result <"$BATS_TEST_TMPDIR/reply" | sed -n 's/^address=//p')
+	pid=$("$BOOT" connect "$a" "$CID" containerd.task.v3.Task)
+	pid=${pid#shim_pid=}
+	grep -qxF "$pid" "$SHIM_CG/cgroup.procs"
+	shutdown_daemon "$a" containerd.task.v3.Task
+	rmdir "$SHIM_CG"
 }
 
 @test "versions: legacy start (options Any on stdin) prints the plain address under /run/containerd/s, served as task v2" {
