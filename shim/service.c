@@ -399,7 +399,6 @@ static void h_wait(struct ttrpc_call *call, void *ud)
 {
 	struct shim *s = shim_of(ud);
 	struct shim_proc *p;
-	struct proc_waiter *w;
 	DECODE(Containerd__Task__V2__WaitRequest, containerd__task__v2__wait_request, call, req);
 
 	p = proc_or_reply(s, call, req->id, req->exec_id);
@@ -416,10 +415,7 @@ static void h_wait(struct ttrpc_call *call, void *ud)
 		return;
 	}
 	/* A deferred reply: answered by shim_proc_exited, maybe hours from now. */
-	w = xzalloc(sizeof(*w));
-	w->call = call;
-	w->next = p->waiters;
-	p->waiters = w;
+	shim_proc_add_waiter(p, call);
 }
 
 static void h_kill(struct ttrpc_call *call, void *ud)
