@@ -10,6 +10,7 @@
 #include "containerd/task/v2/shim.pb-c.h"
 #include "runtime/util.h"
 #include "shim/cgroup_ops.h"
+#include "shim/checkpoint.h"
 #include "shim/events.h"
 #include "shim/log.h"
 #include "shim/reply.h"
@@ -281,6 +282,7 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 			break;
 		}
 	}
+	shim_checkpoint_abort(c);
 	while (c->execs) {
 		struct shim_proc *p = c->execs;
 		c->execs = p->next;
@@ -425,6 +427,8 @@ static void on_sync(struct ttrpc_source *src, uint32_t events)
  * are just reaped. */
 void shim_service_on_exit(struct shim *s, pid_t pid, int wstatus)
 {
+	if (shim_checkpoint_reaped(s, pid, wstatus))
+		return;
 	for (struct shim_container *c = s->containers; c; c = c->next) {
 		struct shim_proc *p = NULL;
 

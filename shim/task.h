@@ -72,6 +72,8 @@ struct shim_container {
 	/* OOM kills in the cgroup, watched from the init's Start to its exit (shim/cgroup_ops.c) */
 	struct rt_oom_watch *oom;
 	struct ttrpc_source oom_src;
+	/* a criu dump in progress (shim/checkpoint.c) */
+	struct shim_checkpoint *checkpoint;
 };
 
 struct shim_container *shim_task_find(struct shim *s, const char *id);
