@@ -35,6 +35,19 @@ needs_criu_failing() {
 }
 needs_criu_working() {
 	[ "$CRIU_STATE" = works ] || skip "criu check fails here (or criu is missing: $CRIU_STATE): a dump needs a kernel criu supports (run it in hack/cgv2-vm.sh)"
+	# criu locks the container's network with iptables-restore by default; runc asks for nothing
+	# else, wren asks for nftables (criu's library) when there is no iptables-restore
+	if [ "$RUNTIME" = io.containerd.runc.v2 ] && ! command -v iptables-restore >/dev/null; then
+		skip "no iptables-restore here: runc's criu dump cannot lock the network (wren uses nftables)"
+	fi
+}
+
+# On a failed dump: criu's error lines, from the log named in the message ("log X" or "path= X").
+show_criu_log() {
+	local log
+	log=$(printf '%s\n' "$1" | sed -n 's/.*\(log \|path= \)\(\/[^ )]*criu-dump\.log\).*/\2/p' | head -n 1)
+	[ -n "$log" ] && [ -r "$log" ] && grep -E 'Error|Warn' "$log" | tail -n 15 >&2
+	return 0
 }
 
 run_sleeper() {
@@ -115,6 +128,7 @@ run_sleeper() {
 	pid=$(task_pid "$CID")
 	run --separate-stderr timeout 300 ctr --address "$CTR_ADDRESS" -n "$WREN_NS" task checkpoint "$CID"
 	echo "status $status: $output $stderr" >&2
+	[ "$status" -eq 0 ] || show_criu_log "$stderr"
 	assert_status 0
 	local ref=$output
 	[ -n "$ref" ]
@@ -129,11 +143,13 @@ run_sleeper() {
 	run_sleeper
 	run --separate-stderr timeout 300 "$WREN_TASK" "$(bundle_dir "$CID")" checkpoint "$CID" "$IMAGES/1"
 	echo "status $status: $stderr" >&2
+	[ "$status" -eq 0 ] || show_criu_log "$stderr"
 	assert_status 0
 	[ -s "$IMAGES/1/inventory.img" ] && [ -s "$IMAGES/1/pstree.img" ]
 	[ "$(task_status "$CID")" = RUNNING ]
 	run --separate-stderr timeout 300 "$WREN_TASK" "$(bundle_dir "$CID")" checkpoint "$CID" "$IMAGES/2" --exit
 	echo "status $status: $stderr" >&2
+	[ "$status" -eq 0 ] || show_criu_log "$stderr"
 	assert_status 0
 	[ -s "$IMAGES/2/inventory.img" ]
 	wait_for_status "$CID" STOPPED

@@ -35,13 +35,13 @@ struct shim_checkpoint {
 
 /* ---- the command line ---------------------------------------------------------------------- */
 
-char *shim_checkpoint_find_criu(const char *path_env)
+char *shim_checkpoint_find(const char *name, const char *path_env)
 {
 	const char *p = path_env;
 
 	while (p && *p) {
 		size_t n = strcspn(p, ":");
-		_cleanup_free_ char *cand = xasprintf("%.*s/criu", (int)n, p);
+		_cleanup_free_ char *cand = xasprintf("%.*s/%s", (int)n, p, name);
 		struct stat st;
 
 		if (n > 0 && stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
@@ -93,6 +93,7 @@ static char *unescape(const char *s)
 }
 
 struct mnt {
+	int id;
 	char *dev, *root, *point;
 };
 
@@ -122,6 +123,7 @@ static size_t parse_mountinfo(const char *text, struct mnt **out)
 			f[k++] = t;
 		if (k == 5) {
 			m = xrealloc(m, sizeof(*m) * (n + 1));
+			m[n].id = atoi(f[0]);
 			m[n].dev = xstrdup(f[2]);
 			m[n].root = unescape(f[3]);
 			m[n].point = unescape(f[4]);
@@ -215,10 +217,23 @@ int shim_checkpoint_argv(const char *criu, const struct shim_checkpoint_target *
 		push(&a, xasprintf("--freeze-cgroup=%s", t->freeze_cgroup));
 	if (o->n_empty_namespaces)
 		push(&a, xstrdup("--empty-ns=net"));
+	if (t->network_lock)
+		push(&a, xasprintf("--network-lock=%s", t->network_lock));
 	n = parse_mountinfo(t->mountinfo, &m);
 	for (size_t i = 0; i < n; i++)
 		if (is_external(m, n, i, t->spec))
 			push(&a, xasprintf("--external=mnt[%s]:%s", m[i].point, m[i].point));
+	/* A file on a mount the container does not have (the client's stdio FIFO, which wren hands
+	 * to the init itself, or the host's /dev/null) is external too: criu cannot name it. */
+	for (size_t i = 0; i < t->n_files; i++) {
+		bool inside = false;
+
+		for (size_t j = 0; j < n && !inside; j++)
+			inside = m[j].id == t->files[i].mnt_id;
+		if (!inside)
+			push(&a, xasprintf("--external=file[%x:%llx]", (unsigned)t->files[i].mnt_id,
+					   t->files[i].ino));
+	}
 	mnts_free(m, n);
 	*out = a.v;
 	return 0;
@@ -271,6 +286,37 @@ char *shim_checkpoint_log_reason(const char *log)
 	if (first == last)
 		return xstrndup(first, first_len);
 	return xasprintf("%.*s; %.*s", (int)first_len, first, (int)last_len, last);
+}
+
+/* The init's stdio: the mount id (fdinfo) and inode of each of fds 0-2 that is a path (a FIFO,
+ * a file, /dev/null). */
+static size_t stdio_files(pid_t pid, struct shim_checkpoint_file *out)
+{
+	size_t n = 0;
+
+	for (int fd = 0; fd < 3; fd++) {
+		_cleanup_free_ char *info_path = xasprintf("/proc/%d/fdinfo/%d", (int)pid, fd);
+		_cleanup_free_ char *fd_path = xasprintf("/proc/%d/fd/%d", (int)pid, fd);
+		_cleanup_free_ char *info = NULL;
+		const char *mnt;
+		struct stat st;
+
+		char target[8];
+		ssize_t tl = readlink(fd_path, target, sizeof(target));
+
+		/* pipes, sockets, anon inodes ("pipe:[…]") are criu's own business */
+		if (tl <= 0 || target[0] != '/')
+			continue;
+		if (read_file(info_path, 1 << 16, &info, NULL) < 0 || stat(fd_path, &st) < 0)
+			continue;
+		mnt = strstr(info, "mnt_id:");
+		if (!mnt)
+			continue;
+		out[n].mnt_id = atoi(mnt + 7);
+		out[n].ino = (unsigned long long)st.st_ino;
+		n++;
+	}
+	return n;
 }
 
 /* ---- the child ------------------------------------------------------------------------------- */
@@ -414,10 +460,12 @@ static int spawn_criu(char **argv, int log_fd, pid_t *pid, struct wren_err **err
 int shim_checkpoint_start(struct shim_container *c, const struct shim_checkpoint_opts *o,
 			  struct ttrpc_call *call, struct wren_err **err)
 {
-	_cleanup_free_ char *criu = shim_checkpoint_find_criu(getenv("PATH"));
+	_cleanup_free_ char *criu = shim_checkpoint_find("criu", getenv("PATH"));
+	_cleanup_free_ char *ipt = shim_checkpoint_find("iptables-restore", getenv("PATH"));
 	_cleanup_free_ char *mi_path = NULL, *mountinfo = NULL, *fcg = NULL;
 	_cleanup_close_ int log_fd = -1;
 	struct shim_checkpoint_target t = {0};
+	struct shim_checkpoint_file files[3];
 	struct shim_checkpoint *k;
 	char **argv = NULL;
 	const char *cg;
@@ -446,6 +494,12 @@ int shim_checkpoint_start(struct shim_container *c, const struct shim_checkpoint
 	t.freeze_cgroup = fcg;
 	t.mountinfo = mountinfo;
 	t.spec = c->spec;
+	/* criu locks the container's network during the dump with iptables-restore, unless told
+	 * to use nftables (its library, no binary); where there is no iptables, that is the one
+	 * that can work */
+	t.network_lock = ipt ? NULL : "nftables";
+	t.files = files;
+	t.n_files = stdio_files(c->init.pid, files);
 
 	k = xzalloc(sizeof(*k));
 	k->c = c;

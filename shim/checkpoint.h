@@ -36,7 +36,15 @@ struct shim_checkpoint_target {
 	const char *root;	   /* the rootfs as the host sees it */
 	const char *freeze_cgroup; /* the cgroup directory criu freezes, or NULL */
 	const char *mountinfo;	   /* the init's /proc/PID/mountinfo, for the external mounts */
+	/* criu's --network-lock method, NULL for its default (iptables) */
+	const char *network_lock;
 	const struct rt_spec *spec;
+	/* the init's open files (its stdio) as /proc/PID/fdinfo and stat see them */
+	struct shim_checkpoint_file {
+		int mnt_id;
+		unsigned long long ino;
+	} * files;
+	size_t n_files;
 };
 
 /* Start criu for c's init; call is answered when criu exits or times out. -1 with err when it
@@ -49,8 +57,8 @@ bool shim_checkpoint_reaped(struct shim *s, pid_t pid, int wstatus);
 void shim_checkpoint_abort(struct shim_container *c);
 
 /* Pieces, public for the unit tests. */
-/* "criu" in the colon-separated path list; malloc'd path, or NULL if none is executable. */
-char *shim_checkpoint_find_criu(const char *path_env);
+/* name ("criu") in the colon-separated path list; malloc'd path, or NULL if none is executable. */
+char *shim_checkpoint_find(const char *name, const char *path_env);
 /* criu's command line for a dump (argv[0] = criu), NULL-terminated; free with
  * shim_checkpoint_argv_free. INVALID_ARGUMENT for options criu cannot do. */
 int shim_checkpoint_argv(const char *criu, const struct shim_checkpoint_target *t,

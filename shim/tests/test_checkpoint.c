@@ -74,6 +74,21 @@ static void test_checkpoint_dump_names_tree_images_work_root_and_freezer(void **
 	assert_true(has(a, "--root=/run/b/rootfs"));
 	assert_true(has(a, "--freeze-cgroup=/sys/fs/cgroup/freezer/default/c1"));
 	assert_true(has(a, "--manage-cgroups"));
+	for (char **p = a; *p; p++)
+		assert_null(strstr(*p, "--network-lock")); /* criu's default unless told */
+	shim_checkpoint_argv_free(a);
+}
+
+static void test_checkpoint_passes_the_network_lock_method(void **st)
+{
+	struct shim_checkpoint_opts o = {.image_path = "/tmp/img"};
+	struct shim_checkpoint_target t = {
+	    .pid = 1, .root = "/", .mountinfo = "", .network_lock = "nftables"};
+	struct wren_err *err = NULL;
+	char **a = NULL;
+
+	assert_int_equal(shim_checkpoint_argv("criu", &t, &o, "/w", &a, &err), 0);
+	assert_true(has(a, "--network-lock=nftables"));
 	shim_checkpoint_argv_free(a);
 }
 
@@ -132,6 +147,27 @@ static void test_checkpoint_marks_mounts_from_outside_the_container_external(voi
 	shim_checkpoint_argv_free(a);
 }
 
+static void test_checkpoint_marks_stdio_files_on_host_mounts_external(void **st)
+{
+	struct shim_checkpoint_file files[] = {
+	    {.mnt_id = 30, .ino = 0x1f2e}, /* a FIFO under the host's /run */
+	    {.mnt_id = 604, .ino = 6},	   /* the container's own /dev: criu finds it */
+	};
+	struct shim_checkpoint_opts o = {.image_path = "/tmp/img"};
+	struct shim_checkpoint_target t = {
+	    .pid = 1, .root = "/", .mountinfo = MOUNTINFO, .files = files, .n_files = 2};
+	struct wren_err *err = NULL;
+	char **a = NULL;
+	int n = 0;
+
+	assert_int_equal(shim_checkpoint_argv("criu", &t, &o, "/w", &a, &err), 0);
+	assert_true(has(a, "--external=file[1e:1f2e]"));
+	for (char **p = a; *p; p++)
+		n += strncmp(*p, "--external=file[", 16) == 0;
+	assert_int_equal(n, 1);
+	shim_checkpoint_argv_free(a);
+}
+
 static void test_checkpoint_refuses_an_unknown_cgroups_mode(void **st)
 {
 	struct shim_checkpoint_opts o = {.image_path = "/tmp/img", .cgroups_mode = "bogus"};
@@ -170,16 +206,16 @@ static void test_checkpoint_finds_an_executable_criu_in_path_only(void **st)
 	snprintf(file, sizeof(file), "%s/criu", dir);
 	path = NULL;
 	assert_true(asprintf(&path, "/nonexistent::%s", dir) > 0);
-	assert_null(shim_checkpoint_find_criu(path)); /* not there yet */
+	assert_null(shim_checkpoint_find("criu", path)); /* not there yet */
 	fclose(fopen(file, "w"));
 	chmod(file, 0644);
-	assert_null(shim_checkpoint_find_criu(path)); /* not executable */
+	assert_null(shim_checkpoint_find("criu", path)); /* not executable */
 	chmod(file, 0755);
-	found = shim_checkpoint_find_criu(path);
+	found = shim_checkpoint_find("criu", path);
 	assert_non_null(found);
 	assert_string_equal(found, file);
 	free(found);
-	assert_null(shim_checkpoint_find_criu(""));
+	assert_null(shim_checkpoint_find("criu", ""));
 	unlink(file);
 	rmdir(dir);
 	free(path);
@@ -224,9 +260,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_checkpoint_dump_names_tree_images_work_root_and_freezer),
+	    cmocka_unit_test(test_checkpoint_passes_the_network_lock_method),
 	    cmocka_unit_test(test_checkpoint_leaves_the_tree_running_unless_exit_is_asked),
 	    cmocka_unit_test(test_checkpoint_maps_runc_options_to_criu_flags),
 	    cmocka_unit_test(test_checkpoint_marks_mounts_from_outside_the_container_external),
+	    cmocka_unit_test(test_checkpoint_marks_stdio_files_on_host_mounts_external),
 	    cmocka_unit_test(test_checkpoint_refuses_an_unknown_cgroups_mode),
 	    cmocka_unit_test(test_checkpoint_refuses_empty_namespaces_other_than_network),
 	    cmocka_unit_test(test_checkpoint_finds_an_executable_criu_in_path_only),
