@@ -13,6 +13,7 @@
 #include "runtime/util.h"
 #include "shim/any.h"
 #include "shim/cgroup_ops.h"
+#include "shim/checkpoint.h"
 #include "shim/events.h"
 #include "shim/log.h"
 #include "shim/reply.h"
@@ -47,6 +48,8 @@ FREEP(Containerd__Task__V2__ShutdownRequest, containerd__task__v2__shutdown_requ
 FREEP(Containerd__Task__V2__CloseIORequest, containerd__task__v2__close_iorequest)
 FREEP(Containerd__Task__V2__ExecProcessRequest, containerd__task__v2__exec_process_request)
 FREEP(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request)
+FREEP(Containerd__Task__V2__CheckpointTaskRequest, containerd__task__v2__checkpoint_task_request)
+FREEP(Containerd__Runc__V1__CheckpointOptions, containerd__runc__v1__checkpoint_options)
 
 static struct shim *shim_of(void *ud)
 {
@@ -238,8 +241,10 @@ static void h_create(struct ttrpc_call *call, void *ud)
 		return;
 	}
 	if (*req->checkpoint) {
-		ttrpc_call_reply_error(call, TTRPC_UNIMPLEMENTED,
-				       "restore from checkpoint is not supported by wren");
+		/* Checkpoint dumps with criu; restoring those images is not written yet */
+		ttrpc_call_reply_error(call, TTRPC_FAILED_PRECONDITION,
+				       "restore from checkpoint is not supported by wren (only "
+				       "Checkpoint is): create the task without a checkpoint");
 		return;
 	}
 
@@ -399,7 +404,6 @@ static void h_wait(struct ttrpc_call *call, void *ud)
 {
 	struct shim *s = shim_of(ud);
 	struct shim_proc *p;
-	struct proc_waiter *w;
 	DECODE(Containerd__Task__V2__WaitRequest, containerd__task__v2__wait_request, call, req);
 
 	p = proc_or_reply(s, call, req->id, req->exec_id);
@@ -416,10 +420,7 @@ static void h_wait(struct ttrpc_call *call, void *ud)
 		return;
 	}
 	/* A deferred reply: answered by shim_proc_exited, maybe hours from now. */
-	w = xzalloc(sizeof(*w));
-	w->call = call;
-	w->next = p->waiters;
-	p->waiters = w;
+	shim_proc_add_waiter(p, call);
 }
 
 static void h_kill(struct ttrpc_call *call, void *ud)
@@ -743,6 +744,60 @@ static void h_resize_pty(struct ttrpc_call *call, void *ud)
 	shim_reply_empty(call);
 }
 
+/* Checkpoint: criu dumps the init's tree into req->path (shim/checkpoint.c); the reply waits for
+ * criu. containerd pauses the task first, so a paused container is the usual case. Options are
+ * runc-v2's (containerd.runc.v1.CheckpointOptions); ctr sends none for a runtime it does not know
+ * as runc, which means: leave it running, criu's defaults. */
+static void h_checkpoint(struct ttrpc_call *call, void *ud)
+{
+	struct shim *s = shim_of(ud);
+	_cleanup_err_ struct wren_err *err = NULL;
+	struct shim_checkpoint_opts o = {0};
+	struct shim_container *c;
+	Containerd__Runc__V1__CheckpointOptions *ro
+	    __attribute__((cleanup(containerd__runc__v1__checkpoint_options_freep))) = NULL;
+	int64_t tmo = ttrpc_call_timeout_nano(call);
+	DECODE(Containerd__Task__V2__CheckpointTaskRequest,
+	       containerd__task__v2__checkpoint_task_request, call, req);
+
+	c = find_or_reply(s, call, req->id);
+	if (!c)
+		return;
+	if (c->init.reaped || (c->init.status != PROC_RUNNING && c->init.status != PROC_PAUSED)) {
+		ttrpc_call_reply_error(call, TTRPC_FAILED_PRECONDITION,
+				       "cannot checkpoint container %s: it is not running", c->id);
+		return;
+	}
+	if (shim_any_is(req->options, "containerd.runc.v1.CheckpointOptions")) {
+		ro = containerd__runc__v1__checkpoint_options__unpack(
+		    NULL, req->options->value.len, req->options->value.data);
+		if (!ro) {
+			ttrpc_call_reply_error(call, TTRPC_INVALID_ARGUMENT,
+					       "invalid containerd.runc.v1.CheckpointOptions");
+			return;
+		}
+		o.exit = ro->exit;
+		o.open_tcp = ro->open_tcp;
+		o.external_unix_sockets = ro->external_unix_sockets;
+		o.terminal = ro->terminal;
+		o.file_locks = ro->file_locks;
+		o.empty_namespaces = ro->empty_namespaces;
+		o.n_empty_namespaces = ro->n_empty_namespaces;
+		o.cgroups_mode = ro->cgroups_mode;
+		o.work_path = ro->work_path;
+	} else if (req->options && req->options->type_url && *req->options->type_url) {
+		ttrpc_call_reply_error(call, TTRPC_INVALID_ARGUMENT,
+				       "checkpoint options of type %s are not understood",
+				       req->options->type_url);
+		return;
+	}
+	o.image_path = *req->path ? req->path : (ro && *ro->image_path ? ro->image_path : "");
+	if (tmo > 0)
+		o.timeout_ms = (uint64_t)tmo / 1000000 + 1;
+	if (shim_checkpoint_start(c, &o, call, &err) < 0)
+		shim_reply_err(call, err);
+}
+
 size_t shim_service_n_containers(const struct shim *s)
 {
 	size_t n = 0;
@@ -765,7 +820,7 @@ void shim_service_register(struct shim *s)
 		{"Pids", h_pids},     {"Connect", h_connect}, {"Shutdown", h_shutdown},
 		{"CloseIO", h_close_io}, {"Exec", h_exec}, {"ResizePty", h_resize_pty},
 		{"Pause", shim_h_pause}, {"Resume", shim_h_resume}, {"Update", shim_h_update},
-		{"Stats", shim_h_stats},
+		{"Stats", shim_h_stats}, {"Checkpoint", h_checkpoint},
 	};
 
 	for (size_t i = 0; i < 2; i++)

@@ -10,6 +10,7 @@
 #include "containerd/task/v2/shim.pb-c.h"
 #include "runtime/util.h"
 #include "shim/cgroup_ops.h"
+#include "shim/checkpoint.h"
 #include "shim/events.h"
 #include "shim/log.h"
 #include "shim/reply.h"
@@ -189,6 +190,34 @@ void shim_proc_unwatch_sync(struct shim *s, struct shim_proc *p)
 	p->sync_watched = false;
 }
 
+/* The Wait's connection closed (containerd restarted, ctr interrupted): nobody reads the answer,
+ * so the call goes now instead of at the exit, which may be hours away. */
+static void waiter_cancelled(struct ttrpc_call *call, void *ud)
+{
+	struct proc_waiter *w = ud;
+
+	for (struct proc_waiter **pp = &w->p->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	log_debug("wait for %s dropped: its connection closed", w->p->id);
+	ttrpc_call_reply_error(call, TTRPC_CANCELLED, "connection closed");
+	free(w);
+}
+
+void shim_proc_add_waiter(struct shim_proc *p, struct ttrpc_call *call)
+{
+	struct proc_waiter *w = xzalloc(sizeof(*w));
+
+	w->call = call;
+	w->p = p;
+	w->next = p->waiters;
+	p->waiters = w;
+	ttrpc_call_on_cancel(call, waiter_cancelled, w);
+}
+
 /* Kill and reap a child that will never run (its create failed, or Delete came before Start).
  * It is dying or waiting on its sync socket, so the wait is immediate. */
 void shim_proc_reap_now(struct shim_proc *p)
@@ -212,8 +241,8 @@ static void free_proc(struct shim *s, struct shim_proc *p)
 	while (p->waiters) {
 		struct proc_waiter *w = p->waiters;
 		p->waiters = w->next;
-		ttrpc_call_reply_error(w->call, TTRPC_NOT_FOUND, "process %s was deleted: not found",
-				       p->id);
+		ttrpc_call_reply_error(w->call, TTRPC_NOT_FOUND,
+				       "process %s was deleted: not found", p->id);
 		free(w);
 	}
 	if (p->pending)
@@ -253,6 +282,7 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 			break;
 		}
 	}
+	shim_checkpoint_abort(c);
 	while (c->execs) {
 		struct shim_proc *p = c->execs;
 		c->execs = p->next;
@@ -289,7 +319,8 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 
 static void init_created(struct shim *s, struct shim_container *c)
 {
-	Containerd__Task__V2__CreateTaskResponse resp = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+	Containerd__Task__V2__CreateTaskResponse resp =
+	    CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
 	Containerd__Events__TaskCreate *ev;
 
 	c->init.status = PROC_CREATED;
@@ -322,7 +353,8 @@ static void proc_started(struct shim *s, struct shim_proc *p)
 		ev.pid = (uint32_t)p->pid;
 		shim_publish(s->events, "/tasks/start", "containerd.events.TaskStart", &ev.base);
 	} else {
-		Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
+		Containerd__Events__TaskExecStarted ev =
+		    CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
 		ev.container_id = p->c->id;
 		ev.exec_id = p->id;
 		ev.pid = (uint32_t)p->pid;
@@ -395,6 +427,8 @@ static void on_sync(struct ttrpc_source *src, uint32_t events)
  * are just reaped. */
 void shim_service_on_exit(struct shim *s, pid_t pid, int wstatus)
 {
+	if (shim_checkpoint_reaped(s, pid, wstatus))
+		return;
 	for (struct shim_container *c = s->containers; c; c = c->next) {
 		struct shim_proc *p = NULL;
 

@@ -25,6 +25,7 @@ enum proc_status {
 struct proc_waiter {
 	struct proc_waiter *next;
 	struct ttrpc_call *call;
+	struct shim_proc *p;
 };
 
 struct shim_proc {
@@ -71,6 +72,8 @@ struct shim_container {
 	/* OOM kills in the cgroup, watched from the init's Start to its exit (shim/cgroup_ops.c) */
 	struct rt_oom_watch *oom;
 	struct ttrpc_source oom_src;
+	/* a criu dump in progress (shim/checkpoint.c) */
+	struct shim_checkpoint *checkpoint;
 };
 
 struct shim_container *shim_task_find(struct shim *s, const char *id);
@@ -84,6 +87,8 @@ void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus);
 bool shim_task_has_live_execs(const struct shim_container *c);
 /* Persist the init's state in the bundle (for the delete action). */
 void shim_task_persist(struct shim_container *c);
+/* Queue a Wait until the exit; released at once if its connection closes first. */
+void shim_proc_add_waiter(struct shim_proc *p, struct ttrpc_call *call);
 /* Watch or stop watching a process's sync fd. */
 void shim_proc_watch_sync(struct shim *s, struct shim_proc *p, int fd);
 void shim_proc_unwatch_sync(struct shim *s, struct shim_proc *p);

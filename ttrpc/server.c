@@ -34,6 +34,8 @@ struct ttrpc_call {
 	struct ttrpc_call *prev, *next;
 	uint32_t stream_id;
 	Ttrpc__Request *req;
+	ttrpc_cancel_fn cancel; /* run when the connection goes */
+	void *cancel_ud;
 };
 
 struct sconn {
@@ -180,6 +182,12 @@ bool ttrpc_call_conn_alive(const struct ttrpc_call *c)
 	return c->sc && ttrpc_conn_up(c->sc->conn);
 }
 
+void ttrpc_call_on_cancel(struct ttrpc_call *c, ttrpc_cancel_fn fn, void *ud)
+{
+	c->cancel = fn;
+	c->cancel_ud = ud;
+}
+
 /* ---- dispatch -------------------------------------------------------------------------- */
 
 static const struct method *server_find(const struct ttrpc_server *s, const char *service,
@@ -247,13 +255,22 @@ static void sconn_frame(void *owner, const struct ttrpc_hdr *h, const uint8_t *d
 	m->fn(c, m->ud);
 }
 
-static void sconn_destroy(struct sconn *sc)
+/* Every pending call becomes an orphan; with `cancel`, those that asked for it are released now
+ * (after the connection is gone, so that a cancel callback sees a consistent server). */
+static void sconn_destroy(struct sconn *sc, bool cancel)
 {
 	struct ttrpc_server *s = sc->srv;
+	struct ttrpc_call *cancelled = NULL;
 	for (struct ttrpc_call *c = sc->calls, *next; c; c = next) {
 		next = c->next;
 		c->sc = NULL;
-		c->prev = c->next = NULL;
+		c->prev = NULL;
+		c->next = NULL;
+		if (cancel && c->cancel) {
+			/* an orphan's links are unused (call_free skips them): borrow `next` */
+			c->next = cancelled;
+			cancelled = c;
+		}
 	}
 	if (sc->prev)
 		sc->prev->next = sc->next;
@@ -264,12 +281,18 @@ static void sconn_destroy(struct sconn *sc)
 	s->n_conns--;
 	ttrpc_conn_free(sc->conn);
 	free(sc);
+	while (cancelled) {
+		struct ttrpc_call *c = cancelled;
+		cancelled = c->next;
+		c->next = NULL;
+		c->cancel(c, c->cancel_ud); /* frees c */
+	}
 }
 
 static void sconn_closed(void *owner, int err)
 {
 	(void)err;
-	sconn_destroy(owner);
+	sconn_destroy(owner, true);
 }
 
 static void sconn_drained(void *owner)
@@ -362,7 +385,7 @@ static void sweep_cb(struct ttrpc_timer *t)
 	for (struct sconn *sc = s->conns, *next; sc; sc = next) {
 		next = sc->next;
 		if (sc->closing && ttrpc_conn_pending_out(sc->conn) == 0)
-			sconn_destroy(sc);
+			sconn_destroy(sc, true);
 	}
 }
 
@@ -406,7 +429,7 @@ void ttrpc_server_free(struct ttrpc_server *s)
 	server_close_listener(s);
 	ttrpc_timer_cancel(s->loop, &s->sweep);
 	while (s->conns)
-		sconn_destroy(s->conns);
+		sconn_destroy(s->conns, false);
 	for (size_t i = 0; i < s->n_services; i++) {
 		for (size_t j = 0; j < s->services[i].n_methods; j++)
 			free(s->services[i].methods[j].name);

@@ -45,6 +45,12 @@ int64_t ttrpc_call_timeout_nano(const struct ttrpc_call *c);
 const char *ttrpc_call_metadata(const struct ttrpc_call *c, const char *key); /* first or NULL */
 uint32_t ttrpc_call_stream_id(const struct ttrpc_call *c);
 bool ttrpc_call_conn_alive(const struct ttrpc_call *c);
+/* For a deferred call: when its connection closes (peer gone, error, shutdown sweep), fn runs
+ * from the loop and must release the call (any reply: it is an orphan by then, so nothing is
+ * written). Without it a deferred call stays queued until its holder replies. Not run by
+ * ttrpc_server_free. fn NULL clears it. */
+typedef void (*ttrpc_cancel_fn)(struct ttrpc_call *call, void *ud);
+void ttrpc_call_on_cancel(struct ttrpc_call *c, ttrpc_cancel_fn fn, void *ud);
 
 /* Exactly one of these, once, per call (now or later: deferred replies). Each frees the call. */
 /* Success: Response{payload}, status absent; an empty payload gives a zero-length frame. A reply

@@ -7,6 +7,17 @@
  *   wren-task ADDRESS stats ID              Stats, printed as key=value lines (cpu.usage.total=…)
  *   wren-task ADDRESS pause ID | resume ID
  *   wren-task ADDRESS state ID [EXEC-ID]    status=… pid=… exit_status=…
+ *   wren-task ADDRESS exec-many ID N [PREFIX]
+ *       N execs at once, each `sh -c 'exit $((i % 256))'`, over one connection: Exec, then Wait
+ *       and Start, then Delete once the Wait answered. Prints "ok N" when every Wait answered its
+ *       own exit code and every Delete the same; one line per mismatch or error otherwise.
+ *   wren-task ADDRESS wait-abandon ID N
+ *       N connections each send a Wait for the (running) init and close without reading the
+ *       answer; then a State call over a new connection must still succeed.
+ *   wren-task ADDRESS checkpoint ID PATH [--exit] [--work-path DIR] [--cgroups-mode MODE]
+ *                                         [--empty-ns NS]
+ *       Checkpoint into PATH with containerd.runc.v1.CheckpointOptions (what ctr sends only for
+ *       the runc runtimes).
  *
  * ADDRESS is the shim's socket ("unix:///run/containerd/s/…" or a path), or a bundle directory,
  * whose `address` file (or containerd 2.x's bootstrap.json) names it. Exit status 0 on success; 1
@@ -20,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "containerd/runc/options/oci.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
 #include "containerd/types/task.pb-c.h"
 #include "containerd/cgroups/metrics_v1.pb-c.h"
@@ -57,9 +69,14 @@ static const char *code_name(int code)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wren-task ADDRESS|BUNDLE update ID JSON-FILE\n"
-			"       wren-task ADDRESS|BUNDLE stats|pause|resume ID\n"
-			"       wren-task ADDRESS|BUNDLE state ID [EXEC-ID]\n");
+	fprintf(stderr,
+		"usage: wren-task ADDRESS|BUNDLE update ID JSON-FILE\n"
+		"       wren-task ADDRESS|BUNDLE stats|pause|resume ID\n"
+		"       wren-task ADDRESS|BUNDLE state ID [EXEC-ID]\n"
+		"       wren-task ADDRESS|BUNDLE exec-many ID N [PREFIX]\n"
+		"       wren-task ADDRESS|BUNDLE wait-abandon ID N\n"
+		"       wren-task ADDRESS|BUNDLE checkpoint ID PATH [--exit] [--work-path DIR]\n"
+		"                 [--cgroups-mode MODE] [--empty-ns NS]\n");
 	exit(2);
 }
 
@@ -318,6 +335,283 @@ static int cmd_state(const char *address, const char *id, const char *exec_id)
 	return 0;
 }
 
+/* The task service the shim serves: v2, or v3 only (containerd 2.x's runc shim). */
+static const char *task_service(const char *address)
+{
+	Containerd__Task__V2__ConnectRequest req = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	uint8_t buf[64], *resp = NULL;
+	size_t n, len = 0;
+	char *msg = NULL;
+	int code = 0;
+
+	req.id = "";
+	n = containerd__task__v2__connect_request__pack(&req, buf);
+	if (ttrpc_call_sync(address, TASK, "Connect", buf, n, TIMEOUT_MS, &code, &msg, &resp,
+			    &len) < 0) {
+		fprintf(stderr, "wren-task: connect %s: %s\n", address, strerror(errno));
+		exit(2);
+	}
+	free(msg);
+	free(resp);
+	return code == TTRPC_UNIMPLEMENTED ? TASK_V3 : TASK;
+}
+
+/* ---- exec-many ------------------------------------------------------------------------- */
+
+#define PROCESS_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
+
+struct many;
+struct one_exec {
+	struct many *m;
+	int i;
+	char id[96];
+	char spec[256];
+	uint32_t waited, deleted;
+	bool wait_done, delete_done, failed;
+};
+
+struct many {
+	struct ttrpc_loop *l;
+	struct ttrpc_client *cl;
+	const char *service, *cid;
+	int n, done, errors;
+};
+
+static void one_fail(struct one_exec *e, const char *what, int code, const char *msg)
+{
+	printf("exec %d (%s): %s: %s: %s\n", e->i, e->id, what, code_name(code), msg);
+	e->failed = true;
+	e->m->errors++;
+	e->m->done++;
+}
+
+static int send_msg(struct one_exec *e, const char *method, const ProtobufCMessage *req,
+		    ttrpc_reply_fn cb)
+{
+	size_t n = protobuf_c_message_get_packed_size(req);
+	uint8_t *buf = malloc(n ? n : 1);
+	int r;
+
+	if (!buf)
+		abort();
+	protobuf_c_message_pack(req, buf);
+	/* no deadline on Wait (containerd sends none): the whole run is bounded instead */
+	r = ttrpc_client_call(e->m->cl, e->m->service, method, buf, n,
+			      strcmp(method, "Wait") ? (int64_t)TIMEOUT_MS * 1000000 * 4 : 0, NULL,
+			      0, cb, e);
+	free(buf);
+	if (r < 0)
+		one_fail(e, method, TTRPC_UNAVAILABLE, strerror(-r));
+	return r;
+}
+
+static void on_delete(void *ud, int code, const char *msg, const uint8_t *p, size_t len)
+{
+	struct one_exec *e = ud;
+	Containerd__Task__V2__DeleteResponse *r;
+
+	if (e->failed)
+		return;
+	if (code) {
+		one_fail(e, "Delete", code, msg);
+		return;
+	}
+	r = containerd__task__v2__delete_response__unpack(NULL, len, p);
+	e->deleted = r ? r->exit_status : 9999;
+	if (r)
+		containerd__task__v2__delete_response__free_unpacked(r, NULL);
+	e->delete_done = true;
+	e->m->done++;
+}
+
+static void on_wait(void *ud, int code, const char *msg, const uint8_t *p, size_t len)
+{
+	struct one_exec *e = ud;
+	Containerd__Task__V2__WaitResponse *r;
+	Containerd__Task__V2__DeleteRequest del = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+
+	if (e->failed)
+		return;
+	if (code) {
+		one_fail(e, "Wait", code, msg);
+		return;
+	}
+	r = containerd__task__v2__wait_response__unpack(NULL, len, p);
+	e->waited = r ? r->exit_status : 9999;
+	if (r)
+		containerd__task__v2__wait_response__free_unpacked(r, NULL);
+	e->wait_done = true;
+	del.id = (char *)e->m->cid;
+	del.exec_id = e->id;
+	send_msg(e, "Delete", &del.base, on_delete);
+}
+
+static void on_start(void *ud, int code, const char *msg, const uint8_t *p, size_t len)
+{
+	struct one_exec *e = ud;
+
+	if (!e->failed && code)
+		one_fail(e, "Start", code, msg);
+}
+
+static void on_exec(void *ud, int code, const char *msg, const uint8_t *p, size_t len)
+{
+	struct one_exec *e = ud;
+	Containerd__Task__V2__WaitRequest w = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest st = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+
+	if (code) {
+		one_fail(e, "Exec", code, msg);
+		return;
+	}
+	/* ctr's order: the Wait is in place before the process can exit */
+	w.id = st.id = (char *)e->m->cid;
+	w.exec_id = st.exec_id = e->id;
+	if (send_msg(e, "Wait", &w.base, on_wait) == 0)
+		send_msg(e, "Start", &st.base, on_start);
+}
+
+static int cmd_exec_many(const char *address, const char *cid, int n, const char *prefix)
+{
+	struct many m = {.service = task_service(address), .cid = cid, .n = n};
+	struct one_exec *ex = calloc((size_t)n, sizeof(*ex));
+	uint64_t deadline = ttrpc_now_ns() + (uint64_t)TIMEOUT_MS * 1000000 * 4;
+	int r, bad = 0;
+
+	if (!ex || ttrpc_loop_new(&m.l) < 0)
+		abort();
+	r = ttrpc_client_dial(m.l, address, &m.cl);
+	if (r < 0) {
+		fprintf(stderr, "wren-task: connect %s: %s\n", address, strerror(-r));
+		exit(2);
+	}
+	for (int i = 0; i < n; i++) {
+		struct one_exec *e = &ex[i];
+		Containerd__Task__V2__ExecProcessRequest req =
+		    CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+		Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+
+		e->m = &m;
+		e->i = i;
+		snprintf(e->id, sizeof(e->id), "%s%d", prefix, i);
+		snprintf(e->spec, sizeof(e->spec),
+			 "{\"args\":[\"/bin/sh\",\"-c\",\"exit %d\"],\"cwd\":\"/\","
+			 "\"env\":[\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"],"
+			 "\"user\":{\"uid\":0,\"gid\":0}}",
+			 i % 256);
+		any.type_url = PROCESS_URL;
+		any.value.data = (uint8_t *)e->spec;
+		any.value.len = strlen(e->spec);
+		req.id = (char *)cid;
+		req.exec_id = e->id;
+		req.spec = &any;
+		send_msg(e, "Exec", &req.base, on_exec);
+	}
+	while (m.done < n && ttrpc_now_ns() < deadline && !ttrpc_client_closed(m.cl))
+		ttrpc_loop_run_once(m.l, 1000);
+	for (int i = 0; i < n; i++) {
+		struct one_exec *e = &ex[i];
+		uint32_t want = (uint32_t)(i % 256);
+
+		if (e->failed)
+			bad++;
+		else if (!e->wait_done || !e->delete_done)
+			printf("exec %d (%s): no answer (wait %d, delete %d)\n", i, e->id,
+			       e->wait_done, e->delete_done),
+			    bad++;
+		else if (e->waited != want || e->deleted != want)
+			printf("exec %d (%s): Wait said %u, Delete %u, wanted %u\n", i, e->id,
+			       e->waited, e->deleted, want),
+			    bad++;
+	}
+	ttrpc_client_free(m.cl);
+	ttrpc_loop_free(m.l);
+	free(ex);
+	if (bad) {
+		printf("bad %d of %d\n", bad, n);
+		return 1;
+	}
+	printf("ok %d\n", n);
+	return 0;
+}
+
+/* ---- wait-abandon ---------------------------------------------------------------------- */
+
+static void on_ignored(void *ud, int code, const char *msg, const uint8_t *p, size_t len)
+{
+}
+
+static int cmd_wait_abandon(const char *address, const char *cid, int n)
+{
+	const char *service = task_service(address);
+	Containerd__Task__V2__WaitRequest w = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	uint8_t buf[256];
+	size_t len;
+	struct ttrpc_loop *l;
+
+	w.id = (char *)cid;
+	w.exec_id = "";
+	len = containerd__task__v2__wait_request__pack(&w, buf);
+	if (ttrpc_loop_new(&l) < 0)
+		abort();
+	for (int i = 0; i < n; i++) {
+		struct ttrpc_client *cl;
+		int r = ttrpc_client_dial(l, address, &cl);
+
+		if (r < 0) {
+			fprintf(stderr, "wren-task: connect %s: %s\n", address, strerror(-r));
+			exit(2);
+		}
+		ttrpc_client_call(cl, service, "Wait", buf, len, 0, NULL, 0, on_ignored, NULL);
+		/* long enough for the connect and the write: then the shim holds a deferred Wait */
+		for (int k = 0; k < 5 && !ttrpc_client_closed(cl); k++)
+			ttrpc_loop_run_once(l, 10);
+		ttrpc_client_free(cl); /* closes the connection, the Wait unanswered */
+	}
+	ttrpc_loop_free(l);
+	return cmd_state(address, cid, NULL);
+}
+
+/* ---- checkpoint ------------------------------------------------------------------------ */
+
+static int cmd_checkpoint(const char *address, const char *id, const char *path, int argc,
+			  char **argv)
+{
+	Containerd__Task__V2__CheckpointTaskRequest req =
+	    CONTAINERD__TASK__V2__CHECKPOINT_TASK_REQUEST__INIT;
+	Containerd__Runc__V1__CheckpointOptions o = CONTAINERD__RUNC__V1__CHECKPOINT_OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	char *ns[1];
+	size_t len;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--exit"))
+			o.exit = true;
+		else if (!strcmp(argv[i], "--work-path") && i + 1 < argc)
+			o.work_path = argv[++i];
+		else if (!strcmp(argv[i], "--cgroups-mode") && i + 1 < argc)
+			o.cgroups_mode = argv[++i];
+		else if (!strcmp(argv[i], "--empty-ns") && i + 1 < argc) {
+			ns[0] = argv[++i];
+			o.empty_namespaces = ns;
+			o.n_empty_namespaces = 1;
+		} else
+			usage();
+	}
+	len = containerd__runc__v1__checkpoint_options__get_packed_size(&o);
+	any.type_url = "containerd.runc.v1.CheckpointOptions";
+	any.value.data = malloc(len ? len : 1);
+	if (!any.value.data)
+		abort();
+	any.value.len = containerd__runc__v1__checkpoint_options__pack(&o, any.value.data);
+	req.id = (char *)id;
+	req.path = (char *)path;
+	req.options = &any;
+	free(call(address, "Checkpoint", &req.base, &len));
+	free(any.value.data);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -335,6 +629,12 @@ int main(int argc, char **argv)
 		rc = cmd_stats(address, argv[3]);
 	} else if (!strcmp(cmd, "state") && (argc == 4 || argc == 5)) {
 		rc = cmd_state(address, argv[3], argc == 5 ? argv[4] : NULL);
+	} else if (!strcmp(cmd, "exec-many") && (argc == 5 || argc == 6)) {
+		rc = cmd_exec_many(address, argv[3], atoi(argv[4]), argc == 6 ? argv[5] : "many-");
+	} else if (!strcmp(cmd, "wait-abandon") && argc == 5) {
+		rc = cmd_wait_abandon(address, argv[3], atoi(argv[4]));
+	} else if (!strcmp(cmd, "checkpoint") && argc >= 5) {
+		rc = cmd_checkpoint(address, argv[3], argv[4], argc - 5, argv + 5);
 	} else if (!strcmp(cmd, "pause") && argc == 4) {
 		Containerd__Task__V2__PauseRequest req = CONTAINERD__TASK__V2__PAUSE_REQUEST__INIT;
 		req.id = argv[3];

@@ -15,6 +15,8 @@ struct fx {
 	char md[64];
 	int64_t timeout;
 	bool alive_at_reply;
+	int n_cancelled;
+	bool alive_at_cancel;
 };
 
 static void h_echo(struct ttrpc_call *c, void *ud)
@@ -44,6 +46,25 @@ static void h_defer(struct ttrpc_call *c, void *ud)
 	const uint8_t *p = ttrpc_call_payload(c, &n);
 	if (f->n_order < 16)
 		snprintf(f->order[f->n_order++], 32, "%.*s", (int)n, (const char *)p);
+	f->deferred[f->n_deferred++] = c;
+}
+
+static void on_cancel(struct ttrpc_call *c, void *ud)
+{
+	struct fx *f = ud;
+	f->alive_at_cancel = ttrpc_call_conn_alive(c);
+	for (int i = 0; i < f->n_deferred; i++)
+		if (f->deferred[i] == c)
+			f->deferred[i] = NULL;
+	f->n_cancelled++;
+	ttrpc_call_reply_error(c, TTRPC_UNKNOWN, "cancelled"); /* an orphan: frees only */
+}
+
+/* A deferred call that asks to be released when its connection goes (a Wait). */
+static void h_defer_cancel(struct ttrpc_call *c, void *ud)
+{
+	struct fx *f = ud;
+	ttrpc_call_on_cancel(c, on_cancel, f);
 	f->deferred[f->n_deferred++] = c;
 }
 
@@ -85,6 +106,7 @@ static int setup(void **state)
 	assert_int_equal(ttrpc_server_register(f->s, SVC, "NotFound", h_notfound, f), 0);
 	assert_int_equal(ttrpc_server_register(f->s, SVC, "Defer", h_defer, f), 0);
 	assert_int_equal(ttrpc_server_register(f->s, SVC, "Big", h_big, f), 0);
+	assert_int_equal(ttrpc_server_register(f->s, SVC, "DeferCancel", h_defer_cancel, f), 0);
 	assert_int_equal(ttrpc_server_register(f->s, SVC, "Meta", h_meta, f), 0);
 	sockpair(sv);
 	assert_int_equal(ttrpc_server_add_conn(f->s, sv[0]), 0);
@@ -336,6 +358,62 @@ static void test_server_keeps_pending_calls_valid_after_the_connection_closes(vo
 	f->n_deferred = 0;
 }
 
+static void test_server_releases_cancellable_calls_when_the_peer_closes(void **state)
+{
+	struct fx *f = *state;
+	raw_send_request(f->l, f->peer, 1, SVC, "DeferCancel", NULL);
+	raw_send_request(f->l, f->peer, 3, SVC, "Defer", "plain");
+	raw_send_request(f->l, f->peer, 5, SVC, "DeferCancel", NULL);
+	RUN_UNTIL(f->l, f->n_deferred == 3);
+	assert_int_equal(f->n_cancelled, 0);
+	close(f->peer);
+	f->peer = -1;
+	RUN_UNTIL(f->l, ttrpc_server_n_conns(f->s) == 0);
+	/* both cancellable calls released at once, as orphans; the plain one is still held */
+	assert_int_equal(f->n_cancelled, 2);
+	assert_false(f->alive_at_cancel);
+	assert_null(f->deferred[0]);
+	assert_null(f->deferred[2]);
+	assert_non_null(f->deferred[1]);
+	assert_false(ttrpc_call_conn_alive(f->deferred[1]));
+}
+
+static void test_server_does_not_cancel_a_call_answered_before_the_close(void **state)
+{
+	struct fx *f = *state;
+	raw_send_request(f->l, f->peer, 1, SVC, "DeferCancel", NULL);
+	RUN_UNTIL(f->l, f->n_deferred == 1);
+	ttrpc_call_reply(f->deferred[0], (const uint8_t *)"exited", 6);
+	f->deferred[0] = NULL;
+	expect_response(f, 1, 0, "", "exited");
+	close(f->peer);
+	f->peer = -1;
+	RUN_UNTIL(f->l, ttrpc_server_n_conns(f->s) == 0);
+	assert_int_equal(f->n_cancelled, 0);
+}
+
+static void test_server_shutdown_cancels_pending_calls_once_closed(void **state)
+{
+	struct fx *f = *state;
+	raw_send_request(f->l, f->peer, 1, SVC, "DeferCancel", NULL);
+	RUN_UNTIL(f->l, f->n_deferred == 1);
+	ttrpc_server_shutdown(f->s);
+	RUN_UNTIL(f->l, ttrpc_server_n_conns(f->s) == 0);
+	assert_int_equal(f->n_cancelled, 1);
+	assert_null(f->deferred[0]);
+}
+
+static void test_server_free_does_not_run_cancel_callbacks(void **state)
+{
+	struct fx *f = *state;
+	raw_send_request(f->l, f->peer, 1, SVC, "DeferCancel", NULL);
+	RUN_UNTIL(f->l, f->n_deferred == 1);
+	ttrpc_server_free(f->s);
+	f->s = NULL;
+	assert_int_equal(f->n_cancelled, 0);
+	assert_false(ttrpc_call_conn_alive(f->deferred[0]));
+}
+
 static void test_server_closes_the_connection_when_the_peer_closes_mid_frame(void **state)
 {
 	struct fx *f = *state;
@@ -526,6 +604,10 @@ int main(void)
 	    T(test_server_ignores_responses_and_unknown_frame_types),
 	    T(test_server_passes_metadata_and_timeout_to_the_handler),
 	    T(test_server_keeps_pending_calls_valid_after_the_connection_closes),
+	    T(test_server_releases_cancellable_calls_when_the_peer_closes),
+	    T(test_server_does_not_cancel_a_call_answered_before_the_close),
+	    T(test_server_shutdown_cancels_pending_calls_once_closed),
+	    T(test_server_free_does_not_run_cancel_callbacks),
 	    T(test_server_closes_the_connection_when_the_peer_closes_mid_frame),
 	    T(test_server_closes_the_connection_on_reset),
 	    T(test_server_delivers_many_large_replies_in_order_to_a_slow_reader),
