@@ -201,9 +201,9 @@ int rt_container_create(const struct rt_create_opts *o, struct rt_container **ou
 	c->pidfd = c->sync_fd = -1;
 	c->log = o->log;
 	c->log_ud = o->log_ud;
-	c->systemd_cgroup = o->systemd_cgroup;
-	c->cg_path = rt_container_cgroup_path(spec, o->id, o->systemd_cgroup);
-	if (rt_container_cgroup_check(c->cg_path, o->systemd_cgroup, err) < 0 ||
+	c->systemd_cgroup = rt_container_cgroup_systemd(spec, o->systemd_cgroup);
+	c->cg_path = rt_container_cgroup_path(spec, o->id, c->systemd_cgroup);
+	if (rt_container_cgroup_check(c->cg_path, c->systemd_cgroup, err) < 0 ||
 	    (!c->systemd_cgroup && create_cgroup(c, err) < 0)) {
 		wren_err_wrap(err, "create cgroup %s", c->cg_path);
 		c->destroyed = true;

@@ -39,6 +39,11 @@ int rt_container_update(struct rt_container *c, const struct rt_resources *res,
 	return rt_cgroup_update(cg, res, err);
 }
 
+bool rt_container_cgroup_systemd(const struct rt_spec *spec, bool option)
+{
+	return option || (spec != NULL && rt_systemd_is_path(spec->cgroups_path));
+}
+
 char *rt_container_cgroup_path(const struct rt_spec *spec, const char *id, bool systemd)
 {
 	const char *p = spec ? spec->cgroups_path : NULL;

@@ -95,6 +95,18 @@ static void test_the_driver_choice_defaults_and_checks_the_path(void **state)
 	free(p);
 }
 
+static void test_the_systemd_form_of_the_path_alone_selects_the_driver(void **state)
+{
+	struct rt_spec spec = {0};
+
+	assert_false(rt_container_cgroup_systemd(&spec, false));
+	assert_true(rt_container_cgroup_systemd(&spec, true));
+	spec.cgroups_path = "/default/x";
+	assert_false(rt_container_cgroup_systemd(&spec, false));
+	spec.cgroups_path = "system.slice:cri-containerd:x";
+	assert_true(rt_container_cgroup_systemd(&spec, false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +116,7 @@ int main(void)
 	    cmocka_unit_test(test_nested_slices_expand_by_dash),
 	    cmocka_unit_test(test_other_forms_are_refused_with_the_reason),
 	    cmocka_unit_test(test_the_driver_choice_defaults_and_checks_the_path),
+	    cmocka_unit_test(test_the_systemd_form_of_the_path_alone_selects_the_driver),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
