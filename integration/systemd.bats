@@ -83,3 +83,27 @@ run_systemd() {
 	assert_contains "$output" "/system.slice/wren-$CID.scope"
 	[ -z "$(scope_dirs "wren-$CID.scope")" ]
 }
+
+@test "systemd: after kill -9 of the shim, containerd's clean-up removes the scope" {
+	have_systemd || skip "no systemd on this host (run it in WREN_CGV2_SYSTEMD=1 hack/cgv2-vm.sh)"
+	local scope="wren-$CID.scope" shim pid i
+	# shellcheck disable=SC2046
+	ctr_ run -d --runtime "$RUNTIME" $(systemd_flags) --cgroup "system.slice:wren:$CID" \
+		"$IMAGE" "$CID" sleep 100
+	wait_for_status "$CID" RUNNING
+	record_shim_socket "$CID"
+	pid=$(task_pid "$CID")
+	shim=$(shim_pid_of "$CID")
+	[ -n "$shim" ] && [ "$shim" -gt 1 ]
+	systemctl is-active --quiet "$scope"
+	kill -KILL "$shim"
+	# containerd runs `<shim> -bundle B delete`, which stops the scope
+	wait_for_status "$CID" none
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(scope_dirs "$scope")" ] && [ ! -d "/proc/$pid" ] && break
+		sleep 0.1
+	done
+	[ ! -d "/proc/$pid" ]
+	[ -z "$(scope_dirs "$scope")" ]
+	! systemctl is-active --quiet "$scope"
+}
