@@ -119,10 +119,19 @@ int rt_systemd_parse_path(const char *p, struct rt_systemd_path *out, struct wre
 /* ---- D-Bus ------------------------------------------------------------------------------------
  */
 
+/* UNAVAILABLE, not the cause's code: a missing socket is not a missing container. */
+static int unreachable(struct wren_err **err)
+{
+	wren_err_wrap(err, DRIVER ": cannot reach systemd");
+	if (err && *err)
+		(*err)->code = WREN_E_UNAVAILABLE;
+	return -1;
+}
+
 static int connect_systemd(struct rt_dbus **bus, struct wren_err **err)
 {
 	if (rt_dbus_open_system(bus, err) < 0)
-		return wren_err_wrap(err, DRIVER ": cannot reach systemd");
+		return unreachable(err);
 	return 0;
 }
 
@@ -137,7 +146,7 @@ static int sd_call(struct rt_dbus *bus, struct rt_dbus_msg *m, struct rt_dbus_re
 	if (strstr(e->msg, "ServiceUnknown") || strstr(e->msg, "NameHasNoOwner") ||
 	    e->errnum == ETIMEDOUT) {
 		wren_err_move(err, &e);
-		return wren_err_wrap(err, DRIVER ": cannot reach systemd");
+		return unreachable(err);
 	}
 	wren_err_move(err, &e);
 	return -1;
