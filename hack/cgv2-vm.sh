@@ -23,6 +23,11 @@
 #   WREN_CGV2_MEM, WREN_CGV2_CPUS   guest RAM in MiB (default 2048) and vCPUs (default 2)
 #   WREN_CGV2_ACCEL       auto (default: kvm when /dev/kvm works, else tcg emulation), kvm or tcg
 #   WREN_CGV2_OUT         where results go (default build/cgv2)
+#   WREN_CGV2_SYSTEMD     1: boot the host's systemd as the guest's init (it runs stage 2 as the unit
+#                         wren-tests.service) and test the systemd cgroup driver: the default tests become
+#                         integration/systemd.bats. The command:
+#                           WREN_CGV2_SYSTEMD=1 WREN_CGV2_RUNTIMES="io.containerd.wren.v2 io.containerd.runc.v2" \
+#                             hack/cgv2-vm.sh
 #   WREN_CACHE            cache root (default ${XDG_CACHE_HOME:-~/.cache}/wren); the kernel goes to
 #                         $WREN_CACHE/cgv2-vm/<kernel version>/
 #
@@ -138,6 +143,7 @@ write_init() {
 		halt_now() { echo "wren-init: $*"; echo o >/proc/sysrq-trigger; sleep 60; }
 		share=$(param wren.share)
 		mods=$(param wren.mods)
+		use_systemd=$(param wren.systemd)
 		o=trans=virtio,version=9p2000.L,msize=512000
 		mount -t 9p -o "$o,ro,cache=loose" hostroot /host || halt_now "cannot mount the host's root"
 		mount -t tmpfs -o mode=0755 tmpfs /rw
@@ -175,6 +181,15 @@ write_init() {
 		mount -t mqueue mqueue /newroot/dev/mqueue 2>/dev/null
 		hostname wren-cgv2
 		ip link set lo up 2>/dev/null
+		if [ "$use_systemd" = 1 ]; then
+			# systemd as PID 1 starts only the unit that runs stage 2 (systemd.unit= on the command line)
+			mkdir -p /newroot/etc/systemd/system
+			cp "/newroot$share/wren-tests.service" /newroot/etc/systemd/system/
+			# the host's /.dockerenv would make systemd think it runs in a container (and ignore the
+			# kernel command line); the unit is also given as an argument
+			rm -f /newroot/.dockerenv
+			exec switch_root /newroot /lib/systemd/systemd --unit=wren-tests.service --show-status=0
+		fi
 		exec switch_root /newroot /bin/sh "$share/stage2.sh"
 	EOF
 }
@@ -191,6 +206,7 @@ stage_repo() {
 	if [ -x build/tests/runtime_test_cgroup ]; then
 		mkdir -p "$stage/repo/build/tests"
 		cp -a build/tests/runtime_test_cgroup "$stage/repo/build/tests/"
+		[ -x build/tests/runtime_test_dbus ] && cp -a build/tests/runtime_test_dbus "$stage/repo/build/tests/"
 	else
 		log_msg "warning: build/tests/runtime_test_cgroup is not built; the guest skips it"
 	fi
@@ -207,8 +223,8 @@ write_stage2() {
 	{
 		echo '# PID 1 of the guest after switch_root (the host'"'"'s /bin/sh): run the tests, report, power off.'
 		echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb'
-		printf 'export WREN_CGV2_RESULTS=%q WREN_CGV2_BINDIR=%q WREN_CGV2_RUNTIMES=%q\n' \
-			"$stage/results" "$bindir" "${WREN_CGV2_RUNTIMES:-io.containerd.wren.v2}"
+		printf 'export WREN_CGV2_RESULTS=%q WREN_CGV2_BINDIR=%q WREN_CGV2_RUNTIMES=%q WREN_CGV2_SYSTEMD=%q\n' \
+			"$stage/results" "$bindir" "${WREN_CGV2_RUNTIMES:-io.containerd.wren.v2}" "${WREN_CGV2_SYSTEMD:-0}"
 		# the snapshot takes the repo's place, so that paths (and hack/image.sh's input hash) are the same
 		printf 'mount --bind %q %q || exit 125\n' "$stage/repo" "$repo"
 		printf 'cd %q || exit 125\n' "$repo"
@@ -221,6 +237,20 @@ write_stage2() {
 		echo 'busybox poweroff -f 2>/dev/null || echo o >/proc/sysrq-trigger'
 		echo 'sleep 60'
 	} >"$stage/stage2.sh"
+	# systemd mode: stage 2 as a unit, its output on the serial console
+	cat >"$stage/wren-tests.service" <<-EOF
+		[Unit]
+		Description=wren tests in the cgroup v2 guest
+		DefaultDependencies=no
+		[Service]
+		Type=oneshot
+		ExecStart=/bin/sh $stage/stage2.sh
+		StandardInput=null
+		StandardOutput=tty
+		StandardError=tty
+		TTYPath=/dev/console
+		TimeoutStartSec=infinity
+	EOF
 }
 
 accel_args() {
@@ -284,13 +314,18 @@ if [ $# -eq 0 ] && [ -n "${WREN_CGV2_TESTS:-}" ]; then
 fi
 write_stage2 "$bindir" "$@"
 
+sd_args=""
+if [ "${WREN_CGV2_SYSTEMD:-0}" = 1 ]; then
+	[ -x /lib/systemd/systemd ] || die "WREN_CGV2_SYSTEMD=1 needs systemd installed on this host"
+	sd_args=" wren.systemd=1 systemd.unit=wren-tests.service systemd.show_status=0"
+fi
 read -r -a accel <<<"$(accel_args)"
 log_msg "guest: kernel $kver, ${accel[1]}, ${mem} MiB, $cpus vCPUs, containerd $ctrd_version, timeout ${timeout_s}s"
 qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp "$cpus" "${accel[@]}"
 	-nodefaults -no-user-config -display none -no-reboot
 	-chardev "file,id=con,path=$stage/console.log" -serial chardev:con
 	-kernel "$kdir/vmlinux" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 quiet loglevel=1 cgroup_no_v1=all wren.share=$stage wren.mods=$kdir/root/lib/modules/$kver"
+	-append "console=ttyS0 panic=-1 quiet loglevel=1 cgroup_no_v1=all wren.share=$stage wren.mods=$kdir/root/lib/modules/$kver$sd_args"
 	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
 	-device "virtio-9p-pci,fsdev=root,mount_tag=hostroot"
 	-fsdev "local,id=share,path=$stage,security_model=none,multidevs=remap"

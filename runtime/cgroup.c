@@ -18,6 +18,7 @@
 
 #include "runtime/cgroup.h"
 #include "runtime/cgroup_fs.h"
+#include "runtime/cgroup_systemd.h"
 #include "runtime/runtime.h"
 #include "runtime/util.h"
 
@@ -273,7 +274,8 @@ static int normalise_path(const char *path, char **out, struct wren_err **err)
 	if (is_systemd_path(path)) {
 		free(n);
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-				     "cgroup path \"%s\": systemd cgroup driver not supported yet",
+				     "cgroup path \"%s\": \"slice:prefix:name\" needs the systemd "
+				     "cgroup driver (SystemdCgroup = true)",
 				     path);
 	}
 	if (path[0] != '/')
@@ -408,7 +410,14 @@ int rt_cgroup_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **
 
 int rt_cgroup_destroy(struct rt_cgroup *cg, struct wren_err **err)
 {
-	return cg->mode == RT_CGROUP_V2 ? rt_cg2_destroy(cg, err) : rt_cg1_destroy(cg, err);
+	int r = cg->mode == RT_CGROUP_V2 ? rt_cg2_destroy(cg, err) : rt_cg1_destroy(cg, err);
+
+	if (r == 0 && cg->systemd_unit != NULL) {
+		if (rt_systemd_stop_unit(cg->systemd_unit, err) < 0)
+			return -1;
+		free(steal_ptr(&cg->systemd_unit)); /* destroy stays idempotent */
+	}
+	return r;
 }
 
 void rt_cgroup_free(struct rt_cgroup *cg)
@@ -422,6 +431,7 @@ void rt_cgroup_free(struct rt_cgroup *cg)
 	free(cg->dirs);
 	free(cg->ctrls);
 	free(cg->dir);
+	free(cg->systemd_unit);
 	closep(&cg->dirfd);
 	free(cg->path);
 	free(cg);
@@ -433,6 +443,8 @@ int rt_cgroup_cleanup(const char *path, struct wren_err **err)
 	struct rt_cgroup *cg = NULL;
 	int r;
 
+	if (rt_systemd_is_path(path))
+		return rt_systemd_cgroup_cleanup(path, err);
 	if (rt_cgroup_open(path, &cg, &e) < 0) {
 		if (e->code == WREN_E_NOT_FOUND) {
 			wren_err_free(e);

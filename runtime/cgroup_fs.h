@@ -24,6 +24,8 @@ struct rt_cgroup {
 	/* v2 */
 	char *dir;
 	int dirfd;
+	/* the systemd driver's scope (cgroup_systemd.c): stopped after the cgroup is removed */
+	char *systemd_unit;
 };
 
 /* ---- cgroupfs files (cgroup.c) ---- */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/cgroup.h"
+#include "runtime/cgroup_systemd.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
@@ -30,6 +31,7 @@ struct rt_container {
 	char *cg_path;
 	pid_t pid;
 	int pidfd, sync_fd;
+	bool systemd_cgroup; /* the scope is created once the init exists (create_cgroup) */
 	enum phase phase;
 	bool destroyed;
 	rt_log_fn log;
@@ -70,11 +72,15 @@ static int write_id_map(pid_t pid, const char *file, const struct rt_id_map *m, 
 }
 
 /* What the parent does before the child may go on: its cgroup on v1, id maps, oom_score_adj. */
+static int create_cgroup(struct rt_container *c, struct wren_err **err);
+
 static int parent_setup(struct rt_container *c, struct wren_err **err)
 {
 	const struct rt_spec *spec = c->spec;
 	const struct rt_namespace *user = rt_spec_namespace(spec, RT_NS_USER);
 
+	if (c->systemd_cgroup && create_cgroup(c, err) < 0)
+		return wren_err_wrap(err, "create cgroup %s", c->cg_path);
 	if (rt_cgroup_dirfd(c->cg) < 0 && rt_cgroup_attach(c->cg, c->pid, err) < 0)
 		return -1;
 	if (user && (user->path == NULL || user->path[0] == 0)) {
@@ -129,7 +135,7 @@ static int clone_init(struct rt_container *c, const struct rt_create_opts *o, in
 		if (rt_ns_enter_pid_for_children(fd, &saved, err) < 0)
 			return wren_err_wrap(err, "join pid namespace %s", pidns->path);
 	}
-	pid = rt_sys_clone3(flags, rt_cgroup_dirfd(c->cg), &pidfd);
+	pid = rt_sys_clone3(flags, c->cg ? rt_cgroup_dirfd(c->cg) : -1, &pidfd);
 	if (pid == 0)
 		rt_init_child(&a);
 	rt_ns_restore_pid_for_children(&saved);
@@ -171,6 +177,9 @@ static int create_cgroup(struct rt_container *c, struct wren_err **err)
 		res.devices = rules;
 		res.n_devices = spec_res->n_devices + nd;
 	}
+	/* systemd puts the init into its scope itself: it must exist first (no CLONE_INTO_CGROUP) */
+	if (c->systemd_cgroup)
+		return rt_systemd_cgroup_create(c->cg_path, &res, c->pid, &c->cg, err);
 	return rt_cgroup_create(c->cg_path, &res, &c->cg, err);
 }
 
@@ -192,8 +201,10 @@ int rt_container_create(const struct rt_create_opts *o, struct rt_container **ou
 	c->pidfd = c->sync_fd = -1;
 	c->log = o->log;
 	c->log_ud = o->log_ud;
-	c->cg_path = rt_cgroup_path_for(spec, o->id);
-	if (create_cgroup(c, err) < 0) {
+	c->systemd_cgroup = rt_container_cgroup_systemd(spec, o->systemd_cgroup);
+	c->cg_path = rt_container_cgroup_path(spec, o->id, c->systemd_cgroup);
+	if (rt_container_cgroup_check(c->cg_path, c->systemd_cgroup, err) < 0 ||
+	    (!c->systemd_cgroup && create_cgroup(c, err) < 0)) {
 		wren_err_wrap(err, "create cgroup %s", c->cg_path);
 		c->destroyed = true;
 		rt_container_free(c);

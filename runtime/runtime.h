@@ -44,6 +44,7 @@ struct rt_create_opts {
 	int stdio[3];        /* the init's fds 0,1,2; -1 = /dev/null. The caller keeps (and closes) its copies */
 	bool no_pivot_root;
 	bool no_new_keyring;
+	bool systemd_cgroup; /* containerd.runc.v1.Options.systemd_cgroup: the systemd driver */
 	rt_log_fn log;       /* the children's own log lines (may be NULL) */
 	void *log_ud;
 };
@@ -85,6 +86,15 @@ int rt_container_pids(struct rt_container *c, pid_t **out, size_t *n, struct wre
  * none. Once rt_container_destroy() ran, its directories are gone (reads say NOT_FOUND). */
 struct rt_cgroup;
 const struct rt_cgroup *rt_container_cgroup_handle(const struct rt_container *c);
+/* The driver choice (container_cgroup.c): systemd when the runtime options ask for it or when the
+ * spec's cgroupsPath has systemd's "slice:prefix:name" form (which cgroupfs cannot use, and which
+ * is all CRI sends a shim that is not runc: its options reach it as runtimeoptions.v1, without
+ * SystemdCgroup); the cgroup path a container gets, "/wren/<id>" or the
+ * spec's for cgroupfs, "slice:prefix:name" (default ":wren:<id>") for systemd; and whether the
+ * path suits the driver (INVALID_ARGUMENT, before anything is created, if not). */
+bool rt_container_cgroup_systemd(const struct rt_spec *spec, bool option);
+char *rt_container_cgroup_path(const struct rt_spec *spec, const char *id, bool systemd);
+int rt_container_cgroup_check(const char *path, bool systemd, struct wren_err **err);
 /* Freeze or thaw every process of the container (bounded wait for the freezer to settle). */
 int rt_container_freeze(struct rt_container *c, bool frozen, struct wren_err **err);
 /* Apply new resources to the live cgroup. */

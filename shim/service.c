@@ -146,6 +146,7 @@ static void options_of(const Google__Protobuf__Any *any, struct rt_create_opts *
 		return;
 	o->no_pivot_root = ro->no_pivot_root;
 	o->no_new_keyring = ro->no_new_keyring;
+	o->systemd_cgroup = ro->systemd_cgroup;
 	containerd__runc__v1__options__free_unpacked(ro, NULL);
 }
 
@@ -193,6 +194,7 @@ static void create_spawn(struct shim *s, struct shim_container *c, struct ttrpc_
 		o.stdio[i] = c->init.io.child[i];
 	o.no_pivot_root = c->no_pivot_root;
 	o.no_new_keyring = c->no_new_keyring;
+	o.systemd_cgroup = c->systemd_cgroup;
 	o.log = child_log;
 	o.log_ud = &c->init;
 	if (rt_container_create(&o, &c->rt, &err) < 0) {
@@ -277,6 +279,7 @@ static void h_create(struct ttrpc_call *call, void *ud)
 	options_of(req->options, &o);
 	c->no_pivot_root = o.no_pivot_root;
 	c->no_new_keyring = o.no_new_keyring;
+	c->systemd_cgroup = o.systemd_cgroup;
 	keep_create_event(c, req);
 	if (!shim_io_when_ready(&c->init.io, on_init_io_ready, c)) {
 		c->init.pending = call; /* answered by on_init_io_ready */

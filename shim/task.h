@@ -63,7 +63,7 @@ struct shim_container {
 	uint8_t *create_event; /* packed TaskCreate, published once the init is ready */
 	size_t create_event_len;
 	/* runc options of the Create, kept while it waits for its binary:// logger */
-	bool no_pivot_root, no_new_keyring;
+	bool no_pivot_root, no_new_keyring, systemd_cgroup;
 	/* The init was reaped while execs still ran: its exit waits for theirs (containerd 1.7's
 	 * order), bounded by this timer. */
 	bool init_exit_deferred;

@@ -69,14 +69,14 @@ static void test_path_for_each_cgroups_path_form(void **state)
 	free(p);
 }
 
-static void test_systemd_path_is_not_supported_yet(void **state)
+static void test_systemd_path_needs_the_systemd_driver(void **state)
 {
 	struct rt_cgroup *cg = NULL;
 	struct wren_err *err = NULL;
 
 	assert_int_equal(rt_cgroup_create("system.slice:cri-containerd:c1", NULL, &cg, &err), -1);
 	assert_int_equal(err->code, WREN_E_INVALID_ARGUMENT);
-	assert_non_null(strstr(err->msg, "systemd cgroup driver not supported yet"));
+	assert_non_null(strstr(err->msg, "needs the systemd cgroup driver"));
 	wren_err_free(err);
 }
 
@@ -515,7 +515,7 @@ int main(void)
 	    cmocka_unit_test(test_shares_map_to_weight_as_runc_does),
 	    cmocka_unit_test(test_blkio_weight_maps_to_io_weight),
 	    cmocka_unit_test(test_path_for_each_cgroups_path_form),
-	    cmocka_unit_test(test_systemd_path_is_not_supported_yet),
+	    cmocka_unit_test(test_systemd_path_needs_the_systemd_driver),
 	    cmocka_unit_test(test_paths_that_climb_or_name_the_root_are_refused),
 	    cmocka_unit_test(test_create_writes_memory_and_pids_limits),
 	    cmocka_unit_test(test_cpu_and_swap_limits_use_each_versions_files),
