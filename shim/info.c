@@ -75,7 +75,7 @@ static char *features_json(size_t *len)
 	LIST(f, namespaces);
 	fputs(",\"capabilities\":", f);
 	json_caps(f);
-	fputs(",\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false,"
+	fputs(",\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":true,\"systemdUser\":false,"
 	      "\"rdma\":false},\"seccomp\":{\"enabled\":true,\"actions\":",
 	      f);
 	LIST(f, seccomp_actions);
