@@ -56,6 +56,50 @@ WAIT_SIZE='i=0; while s=$(stty size 2>/dev/null); case "$s" in [1-9]*) false ;; 
 	assert_contains "$output" "console-is-stdin"
 }
 
+# ls -ln of the terminal: "MODE LINKS UID GID MAJOR, MINOR …" → "MODE UID GID" (busybox and coreutils)
+# shellcheck disable=SC2016 # expanded in the container
+TTY_LS='set -- $(ls -ln "$(tty)"); echo "ttyls=$1 $3 $4"'
+
+@test "tty: the init's terminal is /dev/pts/0 of the container's own devpts, and /dev/console is it" {
+	in_tty 24 80 '' "run -t --rm --runtime $RUNTIME $IMAGE $CID sh -c 'echo tty=\$(tty); [ /dev/console -ef /dev/pts/0 ] && echo console-is-pts0; ls /dev/pts'"
+	assert_status 0
+	assert_contains "$output" "tty=/dev/pts/0"
+	assert_contains "$output" "console-is-pts0"
+}
+
+@test "tty: the init's terminal belongs to its user, group tty, mode 0620" {
+	in_tty 24 80 '' "run -t --rm --runtime $RUNTIME $IMAGE $CID sh -c '$TTY_LS'"
+	assert_status 0
+	assert_contains "$output" "ttyls=crw--w---- 0 5"
+	in_tty 24 80 '' "run -t --rm --runtime $RUNTIME $IMAGE_USER $(new_cid) sh -c '$TTY_LS'"
+	assert_status 0
+	assert_contains "$output" "ttyls=crw--w---- 1000 5"
+}
+
+@test "tty: an exec's terminal is another /dev/pts/N of the container, owned by its user" {
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
+	wait_for_status "$CID" RUNNING
+	in_tty 24 80 '' "task exec -t --user 1000:1000 --exec-id $(new_exec_id) $CID sh -c '$TTY_LS; tty'"
+	assert_status 0
+	assert_contains "$output" "ttyls=crw--w---- 1000 5"
+	printf '%s\n' "$output" | grep -qx '/dev/pts/[0-9][0-9]*'
+}
+
+@test "tty: a resize of an exec's terminal reaches the exec (ResizePty)" {
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
+	wait_for_status "$CID" RUNNING
+	local ctr="ctr --address $CTR_ADDRESS -n $WREN_NS"
+	local inner="$WAIT_SIZE; i=0; until [ \"\$(stty size)\" = \"45 110\" ]; do i=\$((i+1)); [ \$i -gt 200 ] && break; sleep 0.05; done; echo \"resized=\$(stty size)\""
+	ctr_ task exec --exec-id "$(new_exec_id)" "$CID" sh -c "printf '%s\n' '$inner' >/tmp/inner.sh"
+	status=0
+	timeout -s KILL "$WREN_CTR_TIMEOUT" script -qec "stty rows 30 cols 100; $ctr task exec -t --exec-id $(new_exec_id) $CID sh /tmp/inner.sh </dev/tty & sleep 1.5; stty rows 45 cols 110; wait \$!" /dev/null \
+		</dev/null >"$BATS_TEST_TMPDIR/tty.out" 2>&1 || status=$?
+	tty_output
+	assert_status 0
+	assert_contains "$output" "size=30 100"
+	assert_contains "$output" "resized=45 110"
+}
+
 @test "tty: a resize of ctr's terminal reaches the process (ResizePty)" {
 	# ctr runs in the background of the pty's session: stty on the pty sends it SIGWINCH, and ctr
 	# forwards the new size

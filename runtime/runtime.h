@@ -39,12 +39,13 @@ typedef void (*rt_log_fn)(void *ud, enum rt_log_level level, const char *msg);
 
 struct rt_create_opts {
 	const char *id;
-	const char *bundle;  /* absolute */
+	const char *bundle;   /* absolute */
 	struct rt_spec *spec; /* borrowed; must outlive the container */
-	int stdio[3];        /* the init's fds 0,1,2; -1 = /dev/null. The caller keeps (and closes) its copies */
+	int stdio[3]; /* the init's fds 0,1,2; -1 = /dev/null. The caller keeps (and closes) its
+			 copies */
 	bool no_pivot_root;
 	bool no_new_keyring;
-	rt_log_fn log;       /* the children's own log lines (may be NULL) */
+	rt_log_fn log; /* the children's own log lines (may be NULL) */
 	void *log_ud;
 };
 
@@ -70,6 +71,11 @@ int rt_container_on_sync(struct rt_container *c, struct wren_err **err);
 /* Tell a created init to go on: seccomp, then execve. Watch the sync fd for RT_SYNC_STARTED.
  * Runs the startContainer hooks in the child and poststart hooks here once started. */
 int rt_container_start(struct rt_container *c, struct wren_err **err);
+
+/* With process.terminal, the init makes its terminal in the container's own /dev/pts (as runc's
+ * init does: /dev/pts/0 inside, bound onto /dev/console) and hands over the master before it is
+ * created: this takes it (O_CLOEXEC, the caller's from now on). -1 if none came. */
+int rt_container_take_console(struct rt_container *c);
 
 pid_t rt_container_pid(const struct rt_container *c);
 int rt_container_pidfd(const struct rt_container *c); /* owned by the container */

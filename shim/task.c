@@ -212,8 +212,8 @@ static void free_proc(struct shim *s, struct shim_proc *p)
 	while (p->waiters) {
 		struct proc_waiter *w = p->waiters;
 		p->waiters = w->next;
-		ttrpc_call_reply_error(w->call, TTRPC_NOT_FOUND, "process %s was deleted: not found",
-				       p->id);
+		ttrpc_call_reply_error(w->call, TTRPC_NOT_FOUND,
+				       "process %s was deleted: not found", p->id);
 		free(w);
 	}
 	if (p->pending)
@@ -287,11 +287,22 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 
 /* ---- the conversation with a child being set up ---------------------------------------------- */
 
+static void proc_failed(struct shim *s, struct shim_proc *p, struct wren_err *err);
+
 static void init_created(struct shim *s, struct shim_container *c)
 {
-	Containerd__Task__V2__CreateTaskResponse resp = CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+	Containerd__Task__V2__CreateTaskResponse resp =
+	    CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
 	Containerd__Events__TaskCreate *ev;
 
+	if (c->init.terminal) {
+		_cleanup_err_ struct wren_err *err = NULL;
+		if (shim_io_attach_console(&c->init.io, rt_container_take_console(c->rt), &err) <
+		    0) {
+			proc_failed(s, &c->init, err);
+			return;
+		}
+	}
 	c->init.status = PROC_CREATED;
 	shim_proc_unwatch_sync(s, &c->init);
 	shim_io_release_child(&c->init.io);
@@ -322,7 +333,8 @@ static void proc_started(struct shim *s, struct shim_proc *p)
 		ev.pid = (uint32_t)p->pid;
 		shim_publish(s->events, "/tasks/start", "containerd.events.TaskStart", &ev.base);
 	} else {
-		Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
+		Containerd__Events__TaskExecStarted ev =
+		    CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
 		ev.container_id = p->c->id;
 		ev.exec_id = p->id;
 		ev.pid = (uint32_t)p->pid;
