@@ -48,6 +48,7 @@ struct shim_console {
 	struct ttrpc_loop *loop;
 	struct endpoint master, in, out;
 	bool done;	     /* everything closed; only free is left */
+	bool attached;	     /* the master came (it may be closed since) */
 	uint16_t rows, cols; /* the initial size, set when the master comes */
 	struct buf to_master, to_out;
 };
@@ -108,7 +109,7 @@ static void update(struct shim_console *c)
 {
 	/* before the master comes, stdin waits in its FIFO: its EOF must not hang up a terminal
 	 * that does not exist yet */
-	if (c->done || c->master.src.fd < 0)
+	if (c->done || !c->attached)
 		return;
 	watch(c, &c->master, (room(&c->to_out) ? EPOLLIN : 0) | (c->to_master.len ? EPOLLOUT : 0));
 	watch(c, &c->in, room(&c->to_master) ? EPOLLIN : 0);
@@ -375,7 +376,7 @@ int shim_console_attach(struct shim_console *c, int master, struct wren_err **er
 {
 	_cleanup_close_ int m = master;
 
-	if (c->done || c->master.src.fd >= 0)
+	if (c->done || c->attached)
 		return wren_err_code(err, WREN_E_UNKNOWN, "the console has a terminal already");
 	if (set_nonblock(m) < 0)
 		return wren_err_errno(err, errno, "terminal O_NONBLOCK");
@@ -385,6 +386,7 @@ int shim_console_attach(struct shim_console *c, int master, struct wren_err **er
 			return wren_err_errno(err, errno, "set the terminal size");
 	}
 	c->master.src.fd = steal_fd(&m);
+	c->attached = true;
 	update(c);
 	return 0;
 }
