@@ -48,6 +48,7 @@ struct shim_console {
 	struct ttrpc_loop *loop;
 	struct endpoint master, in, out;
 	bool done;	     /* everything closed; only free is left */
+	uint64_t copied;     /* bytes the output took: a debug line at the end says how many */
 	bool attached;	     /* the master came (it may be closed since) */
 	uint16_t rows, cols; /* the initial size, set when the master comes */
 	struct buf to_master, to_out;
@@ -130,6 +131,7 @@ static void flush_out(struct shim_console *c)
 		n = write(c->out.src.fd, c->to_out.data + c->to_out.off, c->to_out.len);
 		if (n > 0) {
 			consume(&c->to_out, (size_t)n);
+			c->copied += (uint64_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && errno == EAGAIN) {
@@ -162,6 +164,9 @@ static void flush_master(struct shim_console *c)
 /* Everything goes; the output's close is the client's EOF. */
 static void finish(struct shim_console *c)
 {
+	if (!c->done)
+		log_debug("console: %llu bytes copied to the output, %zu dropped at the end",
+			  (unsigned long long)c->copied, c->to_out.len);
 	unwatch_close(c, &c->in);
 	unwatch_close(c, &c->master);
 	unwatch_close(c, &c->out);
