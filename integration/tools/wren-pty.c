@@ -4,9 +4,10 @@
  *
  * Copies its stdin to the pty (at stdin's EOF it just stops: no EOF character is typed) and
  * everything the pty shows to its stdout, until the last holder of the pty's slave has closed it
- * (read EIO), so nothing written before an exit is lost. util-linux script(1) stops draining 10 ms
- * after its child exits, which loses the end of the output on a loaded machine. Exit status: the
- * command's (128+N for a signal N); 2 for usage and set-up errors. */
+ * (read EIO), so nothing written before an exit is lost. util-linux script(1) loses the end of the
+ * output: it stops draining 10 ms after its child exits, and its child, a session leader with the
+ * pty as controlling terminal, hangs the pty up when it exits, which can flush what is unread. Exit
+ * status: the command's (128+N for a signal N); 2 for usage and set-up errors. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,10 +33,14 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* The command gets the pty as its fds 0-2 in a session of its own, but NOT as its controlling
+ * terminal: when a session leader exits, the kernel hangs up its controlling terminal, and that
+ * hangup can flush what the master has not read yet (we saw the last ~4 KiB of ctr's output go).
+ * ctr -t needs a terminal on its stdio (size, raw mode), not a controlling one. */
 static _Noreturn void child(int slave, char **argv)
 {
-	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
-		perror("wren-pty: controlling terminal");
+	if (setsid() < 0) {
+		perror("wren-pty: setsid");
 		_exit(2);
 	}
 	for (int i = 0; i < 3; i++)
