@@ -29,8 +29,6 @@ in_tty() {
 in_tty_raw() {
 	local rows=$1 cols=$2 input=$3 cmd=$4
 	status=0
-	# the timeout is outside: inside, it would put ctr in a process group of its own, in the
-	# background of the terminal (SIGTTIN on reading it, no SIGWINCH)
 	# shellcheck disable=SC2059,SC2086 # input is a format on purpose; cmd is split on purpose
 	printf "$input" | timeout -s KILL "$WREN_CTR_TIMEOUT" "$WREN_REPO/build/bin/wren-pty" "$rows" "$cols" \
 		sh -c "exec ctr --address $CTR_ADDRESS -n $WREN_NS $cmd" \
