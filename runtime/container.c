@@ -32,6 +32,7 @@ struct rt_container {
 	pid_t pid;
 	int pidfd, sync_fd;
 	bool systemd_cgroup; /* the scope is created once the init exists (create_cgroup) */
+	int console_fd; /* the terminal's master from the init, until taken */
 	enum phase phase;
 	bool destroyed;
 	rt_log_fn log;
@@ -198,7 +199,7 @@ int rt_container_create(const struct rt_create_opts *o, struct rt_container **ou
 	c->id = xstrdup(o->id);
 	c->bundle = xstrdup(o->bundle);
 	c->spec = spec;
-	c->pidfd = c->sync_fd = -1;
+	c->pidfd = c->sync_fd = c->console_fd = -1;
 	c->log = o->log;
 	c->log_ud = o->log_ud;
 	c->systemd_cgroup = rt_container_cgroup_systemd(spec, o->systemd_cgroup);
@@ -320,9 +321,22 @@ int rt_container_on_sync(struct rt_container *c, struct wren_err **err)
 			if (err && *err)
 				(*err)->errnum = m.arg;
 			return child_failed(c);
+		case RT_MSG_CONSOLE:
+			if (c->phase != PH_SETUP || c->console_fd >= 0 ||
+			    !c->spec->process->terminal) {
+				close(m.fd);
+				goto protocol;
+			}
+			c->console_fd = m.fd;
+			break;
 		case RT_MSG_READY:
 			if (c->phase != PH_SETUP)
 				goto protocol;
+			if (c->spec->process->terminal && c->console_fd < 0) {
+				wren_err_code(err, WREN_E_UNKNOWN,
+					      "container init: ready without its terminal");
+				return child_failed(c);
+			}
 			c->phase = PH_CREATED;
 			return RT_SYNC_CREATED;
 		case RT_MSG_HOOKS:
@@ -358,6 +372,11 @@ int rt_container_start(struct rt_container *c, struct wren_err **err)
 	}
 	c->phase = PH_STARTING;
 	return 0;
+}
+
+int rt_container_take_console(struct rt_container *c)
+{
+	return steal_fd(&c->console_fd);
 }
 
 pid_t rt_container_pid(const struct rt_container *c)
@@ -427,6 +446,8 @@ void rt_container_free(struct rt_container *c)
 	close_sync(c);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
 	if (c->cg)
 		rt_cgroup_free(c->cg);
 	free(c->cg_path);

@@ -232,6 +232,8 @@ int rt_exec_on_sync(struct rt_exec *e, struct wren_err **err)
 			if (err && *err)
 				(*err)->errnum = m.arg;
 		} else {
+			if (m.fd >= 0)
+				close(m.fd);
 			wren_err_code(err, WREN_E_UNKNOWN, "exec: unexpected sync message %u",
 				      m.type);
 		}

@@ -62,6 +62,17 @@ static int run_hooks(const struct rt_spec *spec, enum rt_hook_kind kind, const c
 	return rt_hooks_run(spec->hooks[kind], spec->n_hooks[kind], name, state, err);
 }
 
+static int send_console(const struct rt_process *p, int sync, struct wren_err **err)
+{
+	_cleanup_close_ int master = -1;
+
+	if (rt_rootfs_console(p, &master, err) < 0)
+		return -1;
+	if (rt_sync_send_fd(sync, RT_MSG_CONSOLE, 0, master) < 0)
+		return wren_err_errno(err, errno, "hand the terminal to the shim");
+	return 0;
+}
+
 static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *deferred_cwd,
 		 struct wren_err **err)
 {
@@ -69,10 +80,9 @@ static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *d
 	const struct rt_process *p = spec->process;
 	int r;
 
+	/* a session of our own: the terminal made after pivot_root becomes its controlling one */
 	if (setsid() < 0)
 		return wren_err_errno(err, errno, "setsid");
-	if (p->terminal && isatty(0) && ioctl(0, TIOCSCTTY, 0) < 0)
-		return wren_err_errno(err, errno, "set the controlling terminal");
 	if (rt_ns_join_paths(spec, err) < 0)
 		return -1;
 	/* in a user namespace our host ids are unmapped until we become its root (the parent has
@@ -107,6 +117,9 @@ static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *d
 		return -1;
 	rt_child_log(sync, RT_LOG_DEBUG, "init: %s done",
 		     a->no_pivot_root ? "MS_MOVE and chroot" : "pivot_root");
+	/* after the mounts (the spec's devpts), before readonly and masked paths (runc's order) */
+	if (p->terminal && send_console(p, sync, err) < 0)
+		return -1;
 	/* sysctls before the readonly paths: /proc/sys is usually one of them */
 	if (rt_proc_sysctls(spec, err) < 0)
 		return -1;

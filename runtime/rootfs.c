@@ -390,17 +390,6 @@ static int create_devices(struct mnt_ctx *cx, struct wren_err **err)
 	dev = rt_rootfs_open_in_root(cx->rootfd, "/dev", true, false, err);
 	if (dev < 0)
 		return -1;
-	/* a terminal's pty (our fd 0 by now) is also the container's /dev/console; bound by its
-	 * path, which our copy of the host's mounts still shows (a bind through /proc/self/fd/0
-	 * would name a mount of the daemon's namespace: EINVAL) */
-	if (cx->spec->process && cx->spec->process->terminal && isatty(0)) {
-		char tty[PATH_MAX];
-		int e = ttyname_r(0, tty, sizeof(tty));
-		if (e != 0)
-			return wren_err_errno(err, e, "find the terminal's name");
-		if (mount_at(cx, "/dev/console", tty, NULL, MS_BIND, 0, NULL, true, true, err) < 0)
-			return -1;
-	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
 			return wren_err_errno(err, errno, "symlink /dev/%s", links[i][1]);

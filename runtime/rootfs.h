@@ -6,6 +6,7 @@
  *                       /dev symlinks
  *   (createContainer hooks)
  *   rt_rootfs_pivot     pivot_root, or MS_MOVE + chroot with no_pivot_root
+ *   rt_rootfs_console   with process.terminal: the terminal (rootfs_console.c)
  *   rt_rootfs_finalize  rootfsPropagation on /, readonly paths, masked paths, readonly root */
 #ifndef WREN_ROOTFS_H
 #define WREN_ROOTFS_H
@@ -17,6 +18,10 @@
 
 int rt_rootfs_prepare(const struct rt_spec *spec, struct wren_err **err);
 int rt_rootfs_pivot(const struct rt_spec *spec, bool no_pivot_root, struct wren_err **err);
+/* Open a pty in the container's devpts (after pivot_root), bind its peer onto /dev/console, make
+ * the peer our fds 0-2 and controlling terminal (we must lead a session), owned by p's user.
+ * *master is the other end (O_CLOEXEC) for the shim. */
+int rt_rootfs_console(const struct rt_process *p, int *master, struct wren_err **err);
 int rt_rootfs_finalize(const struct rt_spec *spec, struct wren_err **err);
 
 /* Open path (absolute inside root, or relative) under rootfd without leaving it (symlinks and ".."

@@ -72,6 +72,11 @@ int rt_container_on_sync(struct rt_container *c, struct wren_err **err);
  * Runs the startContainer hooks in the child and poststart hooks here once started. */
 int rt_container_start(struct rt_container *c, struct wren_err **err);
 
+/* With process.terminal, the init makes its terminal in the container's own /dev/pts (as runc's
+ * init does: /dev/pts/0 inside, bound onto /dev/console) and hands over the master before it is
+ * created: this takes it (O_CLOEXEC, the caller's from now on). -1 if none came. */
+int rt_container_take_console(struct rt_container *c);
+
 pid_t rt_container_pid(const struct rt_container *c);
 int rt_container_pidfd(const struct rt_container *c); /* owned by the container */
 /* The cgroup path as used under each hierarchy (v1) or under the v2 root, e.g. "/default/t1". */

@@ -47,7 +47,10 @@ struct endpoint {
 struct shim_console {
 	struct ttrpc_loop *loop;
 	struct endpoint master, in, out;
-	bool done; /* everything closed; only free is left */
+	bool done;	     /* everything closed; only free is left */
+	uint64_t copied;     /* bytes the output took: a debug line at the end says how many */
+	bool attached;	     /* the master came (it may be closed since) */
+	uint16_t rows, cols; /* the initial size, set when the master comes */
 	struct buf to_master, to_out;
 };
 
@@ -105,7 +108,9 @@ static void unwatch_close(struct shim_console *c, struct endpoint *e)
 
 static void update(struct shim_console *c)
 {
-	if (c->done)
+	/* before the master comes, stdin waits in its FIFO: its EOF must not hang up a terminal
+	 * that does not exist yet */
+	if (c->done || !c->attached)
 		return;
 	watch(c, &c->master, (room(&c->to_out) ? EPOLLIN : 0) | (c->to_master.len ? EPOLLOUT : 0));
 	watch(c, &c->in, room(&c->to_master) ? EPOLLIN : 0);
@@ -126,6 +131,7 @@ static void flush_out(struct shim_console *c)
 		n = write(c->out.src.fd, c->to_out.data + c->to_out.off, c->to_out.len);
 		if (n > 0) {
 			consume(&c->to_out, (size_t)n);
+			c->copied += (uint64_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && errno == EAGAIN) {
@@ -158,6 +164,9 @@ static void flush_master(struct shim_console *c)
 /* Everything goes; the output's close is the client's EOF. */
 static void finish(struct shim_console *c)
 {
+	if (!c->done)
+		log_debug("console: %llu bytes copied to the output, %zu dropped at the end",
+			  (unsigned long long)c->copied, c->to_out.len);
 	unwatch_close(c, &c->in);
 	unwatch_close(c, &c->master);
 	unwatch_close(c, &c->out);
@@ -327,40 +336,63 @@ int shim_console_open(struct ttrpc_loop *l, const struct shim_console_config *cf
 	_cleanup_close_ int m = -1, s = -1;
 	struct shim_console *c;
 
-	if (cfg->devpts_of > 0)
-		m = open_container_ptmx(cfg->devpts_of);
-	if (m < 0)
-		m = open("/dev/ptmx", PTMX_FLAGS);
-	if (m < 0)
-		return wren_err_errno(err, errno, "open /dev/ptmx");
-	if (unlockpt(m) < 0)
-		return wren_err_errno(err, errno, "unlockpt");
-	s = open_slave(m, err);
-	if (s < 0)
-		return -1;
-	/* the process's user must be able to open its terminal again (by its name, /dev/console,
-	 * /proc/self/fd/0); the group stays devpts' (tty), as runc leaves it */
-	if (cfg->uid != (uid_t)-1 && fchown(s, cfg->uid, (gid_t)-1) < 0)
-		return wren_err_errno(err, errno, "chown the pty slave to uid %u", cfg->uid);
-	if (cfg->rows && cfg->cols) {
-		struct winsize ws = {.ws_row = cfg->rows, .ws_col = cfg->cols};
-		if (ioctl(m, TIOCSWINSZ, &ws) < 0)
-			return wren_err_errno(err, errno, "set the terminal size");
-	}
 	if ((in >= 0 && set_nonblock(in) < 0) || (outfd >= 0 && set_nonblock(outfd) < 0))
 		return wren_err_errno(err, errno, "console stdio O_NONBLOCK");
+	if (slave) {
+		if (cfg->devpts_of > 0)
+			m = open_container_ptmx(cfg->devpts_of);
+		if (m < 0)
+			m = open("/dev/ptmx", PTMX_FLAGS);
+		if (m < 0)
+			return wren_err_errno(err, errno, "open /dev/ptmx");
+		if (unlockpt(m) < 0)
+			return wren_err_errno(err, errno, "unlockpt");
+		s = open_slave(m, err);
+		if (s < 0)
+			return -1;
+		/* the process's user must be able to open its terminal again (by its name,
+		 * /proc/self/fd/0); the group stays devpts' (tty), as runc leaves it */
+		if (cfg->uid != (uid_t)-1 && fchown(s, cfg->uid, (gid_t)-1) < 0)
+			return wren_err_errno(err, errno, "chown the pty slave to uid %u",
+					      cfg->uid);
+	}
 
 	c = xzalloc(sizeof(*c));
 	c->loop = l;
-	c->master.src.fd = steal_fd(&m);
+	c->rows = cfg->rows;
+	c->cols = cfg->cols;
+	c->master.src.fd = -1;
 	c->master.src.cb = on_master;
 	c->in.src.fd = steal_fd(&in);
 	c->in.src.cb = on_in;
 	c->out.src.fd = steal_fd(&outfd);
 	c->out.src.cb = on_out;
-	update(c);
+	if (slave && shim_console_attach(c, steal_fd(&m), err) < 0) {
+		shim_console_free(c);
+		return -1;
+	}
 	*out = c;
-	*slave = steal_fd(&s);
+	if (slave)
+		*slave = steal_fd(&s);
+	return 0;
+}
+
+int shim_console_attach(struct shim_console *c, int master, struct wren_err **err)
+{
+	_cleanup_close_ int m = master;
+
+	if (c->done || c->attached)
+		return wren_err_code(err, WREN_E_UNKNOWN, "the console has a terminal already");
+	if (set_nonblock(m) < 0)
+		return wren_err_errno(err, errno, "terminal O_NONBLOCK");
+	if (c->rows && c->cols) {
+		struct winsize ws = {.ws_row = c->rows, .ws_col = c->cols};
+		if (ioctl(m, TIOCSWINSZ, &ws) < 0)
+			return wren_err_errno(err, errno, "set the terminal size");
+	}
+	c->master.src.fd = steal_fd(&m);
+	c->attached = true;
+	update(c);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
-/* A process's terminal (shim-protocol.md §6.3). The shim opens a pty pair on the host; the process
- * gets the slave as its fds 0, 1 and 2 (runtime/ makes it the controlling terminal and, for an
- * init, binds it onto /dev/console), and the shim keeps the master.
+/* A process's terminal (shim-protocol.md §6.3). For an exec the shim opens a pty pair in the
+ * container's /dev/pts; the process gets the slave as its fds 0, 1 and 2 (runtime/ makes it the
+ * controlling terminal), and the shim keeps the master. A container init makes its own terminal in
+ * its new devpts and binds it onto /dev/console, as runc's init does; its master comes back over
+ * the sync socket, and the shim attaches it here.
  *
  * Unlike plain FIFOs (io.h), a terminal needs a copier in the shim: the client's FIFOs are not
  * terminals, and only the master can resize the terminal or hang it up. The copy runs in the
@@ -27,9 +29,14 @@ struct shim_console_config {
 };
 
 /* Open the pair and start copying. Takes ownership of cfg->in and cfg->out, also on failure.
- * *slave is the process's end (O_CLOEXEC; the caller passes it on and closes it). */
+ * *slave is the process's end (O_CLOEXEC; the caller passes it on and closes it). With slave
+ * NULL no pair is opened: the process makes its terminal itself (a container init, in its own
+ * /dev/pts: runtime/rootfs_console.c) and the copy starts at shim_console_attach(). */
 int shim_console_open(struct ttrpc_loop *l, const struct shim_console_config *cfg,
 		      struct shim_console **out, int *slave, struct wren_err **err);
+/* The master of the process's terminal (taken, also on failure): the initial size is set on it and
+ * the copy starts. */
+int shim_console_attach(struct shim_console *c, int master, struct wren_err **err);
 /* The input to copy to the master, when it comes later than the console (an exec's stdin, opened
  * at its Start). Takes ownership of in. */
 void shim_console_set_input(struct shim_console *c, int in);

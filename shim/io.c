@@ -134,7 +134,8 @@ static int open_ends(struct shim_io *io, const struct shim_io_config *cfg, struc
 }
 
 /* A terminal: the process gets the slave three times; the copier gets the endpoints. stderr is
- * unused (all output goes through the one terminal). */
+ * unused (all output goes through the one terminal). An init makes its terminal itself: it gets
+ * /dev/null until then, and its master comes to shim_io_attach_console(). */
 static int open_console(struct shim_io *io, const struct shim_io_config *cfg, struct ends *x,
 			struct wren_err **e)
 {
@@ -146,17 +147,31 @@ static int open_console(struct shim_io *io, const struct shim_io_config *cfg, st
 	    .rows = cfg->rows,
 	    .cols = cfg->cols,
 	};
-	int slave;
+	bool own = cfg->devpts_of == 0;
+	int slave = -1;
 
 	closep(&x->err);
-	if (shim_console_open(cfg->loop, &cc, &io->console, &slave, e) < 0)
+	if (shim_console_open(cfg->loop, &cc, &io->console, own ? NULL : &slave, e) < 0)
 		return -1;
+	if (own)
+		return 0;
 	io->child[0] = slave;
 	io->child[1] = fcntl(slave, F_DUPFD_CLOEXEC, 0);
 	io->child[2] = fcntl(slave, F_DUPFD_CLOEXEC, 0);
 	if (io->child[1] < 0 || io->child[2] < 0)
 		return wren_err_errno(e, errno, "dup the pty slave");
 	return 0;
+}
+
+int shim_io_attach_console(struct shim_io *io, int master, struct wren_err **e)
+{
+	if (master < 0)
+		return wren_err_code(e, WREN_E_UNKNOWN, "the container init made no terminal");
+	if (!io->console) {
+		close(master);
+		return wren_err_code(e, WREN_E_UNKNOWN, "a terminal for a process without one");
+	}
+	return shim_console_attach(io->console, master, e);
 }
 
 int shim_io_open(struct shim_io *io, const struct shim_io_config *cfg, struct wren_err **e)

@@ -41,7 +41,8 @@ struct shim_io_config {
 	const char *stdin_path, *stdout_path, *stderr_path; /* as in the request; "" = none */
 	bool terminal;
 	uid_t uid; /* the process's user on the host: owner of its terminal ((uid_t)-1: unmapped) */
-	pid_t devpts_of;     /* an exec's container init: its terminal comes from that /dev/pts */
+	pid_t devpts_of; /* an exec's container init: its terminal comes from that /dev/pts; 0 (an
+			    init): the process makes it, see shim_io_attach_console */
 	uint16_t rows, cols; /* the terminal's initial size (the spec's consoleSize); 0: unknown */
 	const char *id, *ns; /* a binary:// logger's CONTAINER_ID and CONTAINER_NAMESPACE */
 	struct ttrpc_loop *loop;
@@ -52,6 +53,9 @@ struct shim_io_config {
 };
 
 int shim_io_open(struct shim_io *io, const struct shim_io_config *cfg, struct wren_err **e);
+/* A container init's terminal master (runtime: rt_container_take_console), taken also on
+ * failure: the copy between it and the endpoints starts. */
+int shim_io_attach_console(struct shim_io *io, int master, struct wren_err **e);
 /* Open a deferred stdin (no-op without one): for the process, or for its terminal. */
 int shim_io_open_stdin(struct shim_io *io, struct wren_err **e);
 /* A binary:// logger must be ready before the process may start. true: ready now (or no

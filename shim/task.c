@@ -317,12 +317,22 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 
 /* ---- the conversation with a child being set up ---------------------------------------------- */
 
+static void proc_failed(struct shim *s, struct shim_proc *p, struct wren_err *err);
+
 static void init_created(struct shim *s, struct shim_container *c)
 {
 	Containerd__Task__V2__CreateTaskResponse resp =
 	    CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
 	Containerd__Events__TaskCreate *ev;
 
+	if (c->init.terminal) {
+		_cleanup_err_ struct wren_err *err = NULL;
+		if (shim_io_attach_console(&c->init.io, rt_container_take_console(c->rt), &err) <
+		    0) {
+			proc_failed(s, &c->init, err);
+			return;
+		}
+	}
 	c->init.status = PROC_CREATED;
 	shim_proc_unwatch_sync(s, &c->init);
 	shim_io_release_child(&c->init.io);

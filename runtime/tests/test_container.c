@@ -797,38 +797,40 @@ static void test_cgroup_namespace_roots_at_the_container(void **state)
 	finish(&run);
 }
 
-static void test_terminal_gets_a_controlling_tty_and_console(void **state)
+/* runc's way: the init makes its terminal in the container's devpts (/dev/pts/0 inside), binds it
+ * onto /dev/console, owns it as its user, and hands the master over before it is created. */
+static void test_terminal_is_made_in_the_container_and_its_master_handed_over(void **state)
 {
 	struct bundle *b = *state;
 	struct run run;
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("tty");
-	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), slave;
 	struct rt_create_opts o = {.bundle = b->dir};
 	char buf[512];
 	size_t n = 0;
+	int master;
 
-	assert_true(master >= 0);
-	assert_int_equal(grantpt(master), 0);
-	assert_int_equal(unlockpt(master), 0);
-	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-	assert_true(slave >= 0);
-	bundle_config(b, "[\"sh\",\"-c\",\"test -t 0 && test -c /dev/console && echo is-a-tty\"]",
-		      "\"user\":{\"uid\":0,\"gid\":0},\"terminal\":true");
+	bundle_config(b,
+		      "[\"sh\",\"-c\",\"test -t 0 && test -t 2 && echo is-a-tty; tty; "
+		      "[ /dev/console -ef /dev/pts/0 ] && echo console-ok; ls -ln /dev/pts/0\"]",
+		      "\"user\":{\"uid\":1000,\"gid\":1000},\"terminal\":true");
 	memset(&run, 0, sizeof(run));
 	run.b = b;
 	run.out[0] = run.out[1] = -1;
 	o.id = id;
 	o.spec = b->spec;
-	o.stdio[0] = o.stdio[1] = o.stdio[2] = slave;
+	o.stdio[0] = o.stdio[1] = o.stdio[2] = -1;
 	assert_int_equal(rt_container_create(&o, &run.c, &err), 0);
 	b->live = run.c;
 	run.cg_path = xstrdup(rt_container_cgroup(run.c));
 	if (drive(run.c, RT_SYNC_CREATED, &err) < 0)
 		fail_msg("create: %s", err->msg);
+	master = rt_container_take_console(run.c);
+	assert_true(master >= 0);
+	assert_int_equal(rt_container_take_console(run.c), -1); /* taken once */
+	assert_true(isatty(master));
 	assert_int_equal(rt_container_start(run.c, &err), 0);
 	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
-	close(slave);
 	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 0);
 	for (;;) {
 		struct pollfd p = {.fd = master, .events = POLLIN};
@@ -843,6 +845,10 @@ static void test_terminal_gets_a_controlling_tty_and_console(void **state)
 	buf[n] = 0;
 	close(master);
 	assert_non_null(strstr(buf, "is-a-tty"));
+	assert_non_null(strstr(buf, "/dev/pts/0\r\n"));
+	assert_non_null(strstr(buf, "console-ok"));
+	if (!strstr(buf, "crw--w----") || !strstr(buf, " 1000 ") || !strstr(buf, " 5 "))
+		fail_msg("owner or mode of /dev/pts/0: %s", buf);
 	finish(&run);
 }
 
@@ -1069,7 +1075,7 @@ int main(void)
 	    T(test_child_log_lines_reach_the_callback),
 	    T(test_free_kills_a_created_init),
 	    T(test_cgroup_namespace_roots_at_the_container),
-	    T(test_terminal_gets_a_controlling_tty_and_console),
+	    T(test_terminal_is_made_in_the_container_and_its_master_handed_over),
 	    T(test_rootfs_mount_overlay_compacts_long_lowerdirs),
 	    T(test_exec_into_a_user_namespace),
 	    T(test_spec_devices_are_created),
