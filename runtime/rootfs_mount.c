@@ -7,6 +7,7 @@
  * a clear error rather than being truncated by the kernel. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "runtime/mountopt.h"
+#include "runtime/syscalls.h"
 #include "runtime/runtime.h"
 #include "runtime/util.h"
 
@@ -73,6 +75,37 @@ static char *overlay_compact(const char *data, int *keep_fd, struct wren_err **e
 	return out;
 }
 
+/* A mount's `target` (containerd 2.2's mount manager) names a path inside the rootfs, which by
+ * then holds the image's files: a symlink there must not lead the mount outside. Resolve it under
+ * dir as if dir were "/" (containerd resolves it the same way, in its scope), and mount on the
+ * real path that names. Nothing runs in the rootfs yet, so the path cannot change before use. */
+static char *resolve_target(const char *dir, const char *target, struct wren_err **err)
+{
+	_cleanup_close_ int root = -1, fd = -1;
+	char link[64], real[PATH_MAX];
+	ssize_t n;
+
+	root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		wren_err_errno(err, errno, "open %s", dir);
+		return NULL;
+	}
+	fd = rt_sys_openat2(root, target, O_PATH | O_CLOEXEC, 0,
+			    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0) {
+		wren_err_errno(err, errno, "resolve mount target %s in %s", target, dir);
+		return NULL;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	if (n < 0) {
+		wren_err_errno(err, errno, "readlink %s", link);
+		return NULL;
+	}
+	real[n] = 0;
+	return xstrdup(real);
+}
+
 static int mount_one_rootfs(const char *dir, const struct rt_mount *m, struct wren_err **err)
 {
 	struct rt_mountopt mo;
@@ -86,10 +119,9 @@ static int mount_one_rootfs(const char *dir, const struct rt_mount *m, struct wr
 	_cleanup_free_ char *mo_data = mo.data;
 	data = mo.data;
 	flags = mo.flags;
-	if (m->target && m->target[0])
-		target = xasprintf("%s/%s", dir, m->target);
-	else
-		target = xstrdup(dir);
+	target = m->target && m->target[0] ? resolve_target(dir, m->target, err) : xstrdup(dir);
+	if (!target)
+		return -1;
 	if (mo.bind || (type && strcmp(type, "bind") == 0)) {
 		flags |= MS_BIND;
 		type = NULL;
@@ -128,11 +160,14 @@ int rt_rootfs_mount(const char *dir, const struct rt_mount *m, size_t n, struct 
 	for (size_t i = 0; i < n; i++) {
 		if (mount_one_rootfs(dir, &m[i], err) == 0)
 			continue;
+		/* in reverse: a later target may sit on an earlier mount */
 		while (i-- > 0) {
 			const char *t = m[i].target;
 			_cleanup_free_ char *p =
-			    t && t[0] ? xasprintf("%s/%s", dir, t) : xstrdup(dir);
-			umount2(p, MNT_DETACH);
+			    t && t[0] ? resolve_target(dir, t, NULL) : xstrdup(dir);
+
+			if (p)
+				umount2(p, MNT_DETACH);
 		}
 		return -1;
 	}

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -479,6 +481,90 @@ static void test_rootfs_mount_bind_ro_and_unmount(void **state)
 	assert_int_equal(rt_rootfs_unmount(target, &err), 0);
 	assert_false(bundle_has_mounts(b));
 	assert_int_equal(rt_rootfs_unmount(target, &err), 0);
+}
+
+static uint64_t mount_id(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* Mount points "/" in our mount table: one, unless something was mounted over the root. */
+static int root_mounts(void)
+{
+	_cleanup_free_ char *text = NULL;
+	int n = 0;
+
+	if (read_file("/proc/self/mountinfo", 1 << 22, &text, NULL) < 0)
+		return -1;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char mp[8];
+
+		if (sscanf(line, "%*s %*s %*s %*s %7s", mp) == 1 && strcmp(mp, "/") == 0)
+			n++;
+	}
+	return n;
+}
+
+/* In a child with a private mount namespace, so that a mount that escapes lands nowhere real:
+ * 0 if the bind of src on <root> through target "evil" (-> "/") stayed inside <root>. */
+static int mount_through_symlink(const char *root, const char *src)
+{
+	struct wren_err *err = NULL;
+	const char *opts[] = {"rbind", "ro"};
+	struct rt_mount m = {
+	    .type = "bind", .source = src, .target = "evil", .options = opts, .n_options = 2};
+	int roots = root_mounts();
+	uint64_t before = mount_id(root);
+
+	if (rt_rootfs_mount(root, &m, 1, &err) < 0)
+		return 10;
+	if (root_mounts() != roots)
+		return 11; /* something went onto "/" */
+	if (mount_id(root) == before)
+		return 12; /* nothing went onto <root> */
+	if (rt_rootfs_unmount(root, &err) < 0 || mount_id(root) != before)
+		return 13;
+	return 0;
+}
+
+/* A rootfs mount's target is resolved inside the rootfs: an absolute symlink planted there by an
+ * image ("evil" -> "/") must land the mount on <rootfs>, never on the host's "/". */
+static void test_rootfs_mount_target_stays_inside(void **state)
+{
+	struct bundle *b = *state;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *root = xasprintf("%s/mnt", b->dir);
+	_cleanup_free_ char *link = xasprintf("%s/evil", root);
+	const char *opts[] = {"rbind", "ro"};
+	struct rt_mount m = {.type = "bind",
+			     .source = b->rootfs,
+			     .target = "no/such/dir",
+			     .options = opts,
+			     .n_options = 2};
+	int status;
+	pid_t pid;
+
+	assert_int_equal(mkdir(root, 0755), 0);
+	assert_int_equal(symlink("/", link), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			_exit(9);
+		_exit(mount_through_symlink(root, b->rootfs));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* a target that does not exist is an error naming it, and nothing is mounted */
+	assert_int_equal(rt_rootfs_mount(root, &m, 1, &err), -1);
+	assert_non_null(strstr(err->msg, "resolve mount target no/such/dir"));
+	wren_err_free(err);
+	assert_false(bundle_has_mounts(b));
 }
 
 static void test_user_namespace_maps_root(void **state)
@@ -1062,6 +1148,7 @@ int main(void)
 	    T(test_devices_and_mounts_exist),
 	    T(test_no_host_fds_leak),
 	    T(test_rootfs_mount_bind_ro_and_unmount),
+	    T(test_rootfs_mount_target_stays_inside),
 	    T(test_user_namespace_maps_root),
 	    T(test_hooks_run_in_order),
 	    T(test_failing_create_runtime_hook_fails_create),
