@@ -228,7 +228,6 @@ has_controller() { grep -qw "$1" /sys/fs/cgroup/cgroup.controllers; }
 	local res='{memory: {limit: 67108864, reservation: 16777216}, cpu: {shares: 512, quota: 50000,
 		period: 100000}, pids: {limit: 42}, unified: {"memory.high": "50331648"}}'
 	# optional parts only where the guest's kernel has them (runc fails on a missing file too)
-	compgen -G "/sys/fs/cgroup/*/memory.swap.max" >/dev/null && res="$res"' * {memory: {swap: 134217728}}'
 	has_controller cpuset && res="$res"' * {cpu: {cpus: "0", mems: "0"}}'
 	has_controller io && res="$res"' * {blockIO: {weight: 500}}'
 	has_controller hugetlb && res="$res"' * {hugepageLimits: [{pageSize: "2MB", limit: 4194304}]}'
@@ -243,9 +242,6 @@ has_controller() { grep -qw "$1" /sys/fs/cgroup/cgroup.controllers; }
 	[ "$(cat "$d/cpu.max")" = "50000 100000" ]
 	[ "$(cat "$d/cpu.weight")" = 20 ] # 1 + (512 - 2) * 9999 / 262142
 	[ "$(cat "$d/pids.max")" = 42 ]
-	if compgen -G "/sys/fs/cgroup/*/memory.swap.max" >/dev/null; then
-		[ "$(cat "$d/memory.swap.max")" = 67108864 ] # memory+swap 128M minus memory 64M
-	fi
 	if has_controller cpuset; then
 		[ "$(cat "$d/cpuset.cpus")" = 0 ]
 		[ "$(cat "$d/cpuset.mems")" = 0 ]
@@ -272,25 +268,17 @@ has_controller() { grep -qw "$1" /sys/fs/cgroup/cgroup.controllers; }
 
 @test "cgroups: v2: with a cgroup namespace and /sys/fs/cgroup rw the container makes a child cgroup" {
 	skip_on_v1
-	spec_with "$WITH_CGROUPNS"' | .mounts |= map(if .destination == "/sys/fs/cgroup"
-		then .options = (.options | map(select(. != "ro"))) else . end)
-		| .process.args = ["sh", "-c", "mkdir /sys/fs/cgroup/child && echo $$ >/sys/fs/cgroup/child/cgroup.procs && cat /proc/self/cgroup && sleep 100"]'
-	ctr_ run -d --runtime "$RUNTIME" --config "$BATS_TEST_TMPDIR/spec.json" "$CID"
-	wait_for_status "$CID" RUNNING
-	local d i
-	d=$(cg_dir "$CID")
-	for ((i = 0; i < 50; i++)); do
-		[ -s "$d/child/cgroup.procs" ] && break
-		sleep 0.1
-	done
-	# the init moved itself: the host sees it one level down
-	[ "$(cat "$d/child/cgroup.procs")" = "$(task_pid "$CID")" ]
-	[ -z "$(cat "$d/cgroup.procs")" ]
-	# kill and delete take the child cgroup along
-	ctr_ task kill -s KILL "$CID"
-	wait_for_status "$CID" STOPPED
-	ctr_ task delete "$CID"
-	[ ! -e "$d" ]
+	# ctr's default spec mounts no cgroupfs (CRI adds one): add it, read-write
+	spec_with "$WITH_CGROUPNS"' | .mounts = (.mounts | map(select(.destination != "/sys/fs/cgroup")))
+		+ [{destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+		    options: ["nosuid", "noexec", "nodev", "relatime", "rw"]}]
+		| .process.args = ["sh", "-c", "mkdir /sys/fs/cgroup/child; echo $$ >/sys/fs/cgroup/child/cgroup.procs; cat /proc/self/cgroup"]'
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --config "$BATS_TEST_TMPDIR/spec.json" "$CID"
+	assert_status 0
+	# the init moved itself one level down, inside its own namespace
+	[ "$(printf '%s\n' "$output" | head -n 1)" = "0::/child" ]
+	# and the delete took the child cgroup along with the container's
+	[ ! -e "$(cg_dir "$CID")" ]
 }
 
 @test "cgroups: Update replaces the device rules of a running container" {
