@@ -222,12 +222,24 @@ skip_on_v1() {
 }
 # has_controller NAME: the pure v2 root offers it (the guest's kernel may lack hugetlb, io...).
 has_controller() { grep -qw "$1" /sys/fs/cgroup/cgroup.controllers; }
+# Swap accounting: a fresh cgroup below the root has memory.swap.max (decided once, before the container
+# exists: globbing for the file elsewhere depends on what earlier tests left).
+has_swap_accounting() {
+	local p=/sys/fs/cgroup/wren-swapcheck-$$ r=1
+	mkdir "$p" || return 1
+	[ -e "$p/memory.swap.max" ] && r=0
+	rmdir "$p"
+	return $r
+}
 
 @test "cgroups: v2: the spec's resources land in their v2 files" {
 	skip_on_v1
 	local res='{memory: {limit: 67108864, reservation: 16777216}, cpu: {shares: 512, quota: 50000,
 		period: 100000}, pids: {limit: 42}, unified: {"memory.high": "50331648"}}'
 	# optional parts only where the guest's kernel has them (runc fails on a missing file too)
+	local swap=false
+	has_swap_accounting && swap=true
+	$swap && res="$res"' * {memory: {swap: 134217728}}'
 	has_controller cpuset && res="$res"' * {cpu: {cpus: "0", mems: "0"}}'
 	has_controller io && res="$res"' * {blockIO: {weight: 500}}'
 	has_controller hugetlb && res="$res"' * {hugepageLimits: [{pageSize: "2MB", limit: 4194304}]}'
@@ -242,6 +254,9 @@ has_controller() { grep -qw "$1" /sys/fs/cgroup/cgroup.controllers; }
 	[ "$(cat "$d/cpu.max")" = "50000 100000" ]
 	[ "$(cat "$d/cpu.weight")" = 20 ] # 1 + (512 - 2) * 9999 / 262142
 	[ "$(cat "$d/pids.max")" = 42 ]
+	if $swap; then
+		[ "$(cat "$d/memory.swap.max")" = 67108864 ] # memory+swap 128M minus memory 64M
+	fi
 	if has_controller cpuset; then
 		[ "$(cat "$d/cpuset.cpus")" = 0 ]
 		[ "$(cat "$d/cpuset.mems")" = 0 ]
