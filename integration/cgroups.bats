@@ -206,3 +206,114 @@ counter() {
 		[ "$oom" -lt "$exit" ]
 	fi
 }
+
+# spec_with JQ-FILTER: ctr's default spec (rootfs build/image/rootfs read-only, cgroupsPath where cg_dir
+# looks) through the filter, in $BATS_TEST_TMPDIR/spec.json.
+spec_with() {
+	ctr oci spec |
+		jq --arg root "$ROOTFS_DIR" --arg cg "/$WREN_NS/$CID" \
+			'.root = {path: $root, readonly: true} | .linux.cgroupsPath = $cg
+			 | .process.env = ["PATH=/usr/bin:/bin"] | '"$1" >"$BATS_TEST_TMPDIR/spec.json"
+}
+WITH_CGROUPNS='.linux.namespaces |= (map(select(.type != "cgroup")) + [{type: "cgroup"}])'
+skip_on_v1() {
+	[ -d /sys/fs/cgroup/memory ] || return 0
+	skip "cgroup v1 host: the v2 files and cgroup namespace layout are checked by make test-cgv2"
+}
+# has_controller NAME: the pure v2 root offers it (the guest's kernel may lack hugetlb, io...).
+has_controller() { grep -qw "$1" /sys/fs/cgroup/cgroup.controllers; }
+# Swap accounting: a fresh cgroup below the root has memory.swap.max (decided once, before the container
+# exists: globbing for the file elsewhere depends on what earlier tests left).
+has_swap_accounting() {
+	local p=/sys/fs/cgroup/wren-swapcheck-$$ r=1
+	mkdir "$p" || return 1
+	[ -e "$p/memory.swap.max" ] && r=0
+	rmdir "$p"
+	return $r
+}
+
+@test "cgroups: v2: the spec's resources land in their v2 files" {
+	skip_on_v1
+	local res='{memory: {limit: 67108864, reservation: 16777216}, cpu: {shares: 512, quota: 50000,
+		period: 100000}, pids: {limit: 42}, unified: {"memory.high": "50331648"}}'
+	# optional parts only where the guest's kernel has them (runc fails on a missing file too)
+	local swap=false
+	has_swap_accounting && swap=true
+	$swap && res="$res"' * {memory: {swap: 134217728}}'
+	has_controller cpuset && res="$res"' * {cpu: {cpus: "0", mems: "0"}}'
+	has_controller io && res="$res"' * {blockIO: {weight: 500}}'
+	has_controller hugetlb && res="$res"' * {hugepageLimits: [{pageSize: "2MB", limit: 4194304}]}'
+	spec_with ".linux.resources += ($res) | .process.args = [\"sleep\", \"100\"]"
+	ctr_ run -d --runtime "$RUNTIME" --config "$BATS_TEST_TMPDIR/spec.json" "$CID"
+	wait_for_status "$CID" RUNNING
+	local d
+	d=$(cg_dir "$CID")
+	[ "$(cat "$d/memory.max")" = 67108864 ]
+	[ "$(cat "$d/memory.low")" = 16777216 ]
+	[ "$(cat "$d/memory.high")" = 50331648 ]
+	[ "$(cat "$d/cpu.max")" = "50000 100000" ]
+	[ "$(cat "$d/cpu.weight")" = 20 ] # 1 + (512 - 2) * 9999 / 262142
+	[ "$(cat "$d/pids.max")" = 42 ]
+	if $swap; then
+		[ "$(cat "$d/memory.swap.max")" = 67108864 ] # memory+swap 128M minus memory 64M
+	fi
+	if has_controller cpuset; then
+		[ "$(cat "$d/cpuset.cpus")" = 0 ]
+		[ "$(cat "$d/cpuset.mems")" = 0 ]
+	fi
+	if has_controller io; then
+		if [ -e "$d/io.bfq.weight" ]; then
+			[ "$(cat "$d/io.bfq.weight")" = "default 500" ] # BFQ keeps the v1 range
+		else
+			[ "$(cat "$d/io.weight")" = "default 4950" ]
+		fi
+	fi
+	if has_controller hugetlb; then
+		[ "$(cat "$d/hugetlb.2MB.max")" = 4194304 ]
+	fi
+}
+
+@test "cgroups: v2: with a cgroup namespace the container sees its own cgroup as the root" {
+	skip_on_v1
+	spec_with "$WITH_CGROUPNS"' | .process.args = ["/usr/bin/wren-probe", "cgroup"]'
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --config "$BATS_TEST_TMPDIR/spec.json" "$CID"
+	assert_status 0
+	[ "$output" = "cgroup=0::/" ]
+}
+
+@test "cgroups: v2: with a cgroup namespace and /sys/fs/cgroup rw the container makes a child cgroup" {
+	skip_on_v1
+	# ctr's default spec mounts no cgroupfs (CRI adds one): add it, read-write
+	spec_with "$WITH_CGROUPNS"' | .mounts = (.mounts | map(select(.destination != "/sys/fs/cgroup")))
+		+ [{destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+		    options: ["nosuid", "noexec", "nodev", "relatime", "rw"]}]
+		| .process.args = ["sh", "-c", "mkdir /sys/fs/cgroup/child; echo $$ >/sys/fs/cgroup/child/cgroup.procs; cat /proc/self/cgroup"]'
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --config "$BATS_TEST_TMPDIR/spec.json" "$CID"
+	assert_status 0
+	# the init moved itself one level down, inside its own namespace
+	[ "$(printf '%s\n' "$output" | head -n 1)" = "0::/child" ]
+	# and the delete took the child cgroup along with the container's
+	[ ! -e "$(cg_dir "$CID")" ]
+}
+
+@test "cgroups: Update replaces the device rules of a running container" {
+	if [ "$RUNTIME" = io.containerd.runc.v2 ]; then
+		skip "runc update applies no device rules (it keeps the ones from create)"
+	fi
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c 'mknod /tmp/kmsg c 1 11 && sleep 100'
+	wait_for_status "$CID" RUNNING
+	record_shim_socket "$CID"
+	# /dev/kmsg (1:11) is not among the defaults: write-only it needs no capability, only the rule
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" sh -c 'echo wren >/tmp/kmsg'
+	[ "$status" -ne 0 ]
+	assert_contains "$stderr" "Operation not permitted"
+	echo '{"devices": [{"allow": false, "access": "rwm"},
+		{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+		{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]}' >"$BATS_TEST_TMPDIR/dev.json"
+	"$WREN_TASK" "$(bundle_dir "$CID")" update "$CID" "$BATS_TEST_TMPDIR/dev.json"
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" \
+		sh -c 'echo wren-update-test >/tmp/kmsg && echo kmsg=ok; head -c 1 /dev/zero >/dev/null || echo zero=denied'
+	assert_status 0
+	assert_fact kmsg ok
+	assert_fact zero denied # the defaults are gone with the old rules
+}

@@ -155,3 +155,37 @@ spec_with() {
 	assert_fact soft 1024
 	assert_fact hard 1024
 }
+
+# Device access (v1: the devices controller; pure v2: the eBPF program on the container's cgroup).
+# /dev/kmsg (c 1:11) is the probe: not among containerd's default devices, and opening it write-only
+# needs no capability, so an EPERM can only come from the device rules.
+DEV_SH='echo ok >/dev/null && echo null=ok
+	[ "$(head -c 4 /dev/zero | wc -c)" = 4 ] && echo zero=ok
+	[ "$(head -c 4 /dev/urandom | wc -c)" = 4 ] && echo urandom=ok
+	mknod /tmp/kmsg c 1 11 && echo mknod=ok
+	echo wren-device-test >/tmp/kmsg && echo kmsg=ok
+	mknod /tmp/mem c 1 1 && head -c 1 /tmp/mem >/dev/null && echo mem=ok
+	true'
+
+@test "security: the default devices work; a device node the spec does not grant cannot be opened" {
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c "$DEV_SH"
+	assert_status 0
+	assert_fact null ok
+	assert_fact zero ok
+	assert_fact urandom ok
+	assert_fact mknod ok # containerd's defaults allow mknod of any char device...
+	assert_fact kmsg ""  # ...but not opening it
+	assert_fact mem ""
+	assert_contains "$stderr" "/tmp/kmsg: Operation not permitted"
+}
+
+@test "security: --device grants its device (read and write) on top of the defaults" {
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --device /dev/kmsg "$IMAGE" "$CID" \
+		sh -c "$DEV_SH"'
+			echo wren-device-test >/dev/kmsg && echo given=ok; true'
+	assert_status 0
+	assert_fact null ok
+	assert_fact given ok
+	assert_fact kmsg ok # the same device through a node of the container's own
+	assert_fact mem ""
+}

@@ -75,6 +75,13 @@ int rt_cg2_pids(const struct rt_cgroup *cg, pid_t **out, size_t *n, struct wren_
 int rt_cg2_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err);
 int rt_cg2_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err);
 int rt_cg2_destroy(struct rt_cgroup *cg, struct wren_err **err);
+/* The spec's device rules as an eBPF program attached to the v2 cgroup open at cgfd, replacing
+ * the one there; no rules leave it alone (cgroup_v2_devices.c). */
+int rt_cg2_set_devices(int cgfd, const struct rt_resources *r, struct wren_err **err);
+/* The program for a rule list (default deny, reduced as v1 reduces them): *out is malloc'd. */
+struct bpf_insn;
+int rt_cg2_devices_program(const struct rt_device_rule *rules, size_t n, struct bpf_insn **out,
+			   size_t *n_insn, struct wren_err **err);
 
 /* cpu.shares (v1, 2..262144) → cpu.weight (v2, 1..10000), the conversion runc, crun and the
  * kernel documentation agree on. 0 stays 0 (unset). */

@@ -198,10 +198,11 @@ int rt_cg2_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
 		return -1;
 	if (set_io_hugetlb(cg->dir, r, err) < 0)
 		return -1;
-	/* Device rules need an eBPF program attached to the cgroup (BPF_CGROUP_DEVICE): that is the
-	 * cgroup-v2 issue's work. Until then they are not enforced on v2, and not an error either,
-	 * so that every spec (containerd always sends some) still runs. */
-	return set_unified(cg->dir, r, err);
+	if (set_unified(cg->dir, r, err) < 0)
+		return -1;
+	/* Last: the program then describes the limits just written, and a failure above leaves
+	 * the previous program in place. */
+	return rt_cg2_set_devices(cg->dirfd, r, err);
 }
 
 /* Enable in dir's subtree_control every controller dir has. One at a time: a controller that

@@ -11,8 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -307,6 +312,195 @@ static void test_attach_joins_every_hierarchy(void **state)
 	assert_int_equal(waitpid(a, &st, 0), a);
 }
 
+/* ---- device rules on v2: the eBPF program --------------------------------------------------- */
+
+/* A v2 hierarchy to attach device programs to: the host's own on pure v2, the hybrid layout's
+ * "unified" mount otherwise (the kernel runs a v2 cgroup's device programs on hybrid hosts too). */
+static const char *v2_root(void)
+{
+	struct statfs fs;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
+		return "/sys/fs/cgroup";
+	if (statfs("/sys/fs/cgroup/unified", &fs) == 0 && fs.f_type == 0x63677270)
+		return "/sys/fs/cgroup/unified";
+	return NULL;
+}
+
+/* How many device programs are attached to the cgroup dir itself. */
+static unsigned attached_programs(const char *dir)
+{
+	uint32_t ids[16];
+	union bpf_attr a;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.query.target_fd = (uint32_t)fd;
+	a.query.attach_type = BPF_CGROUP_DEVICE;
+	a.query.prog_ids = (uint64_t)(uintptr_t)ids;
+	a.query.prog_cnt = 16;
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &a, sizeof(a)) < 0)
+		fail_msg("BPF_PROG_QUERY %s: %s", dir, strerror(errno));
+	close(fd);
+	return a.query.prog_cnt;
+}
+
+/* 0 if a process in the v2 cgroup dir may open a char device major:minor with flags, else the
+ * errno. The node is made by this (outside) process in a fresh directory, so the answer is the
+ * cgroup's alone; with flags -1 the child makes the node itself (the 'm' access). */
+static int open_in_cgroup(const char *dir, unsigned major, unsigned minor, int flags)
+{
+	char tmp[] = "/tmp/wren-dev-XXXXXX";
+	_cleanup_free_ char *node = NULL;
+	int st;
+	pid_t pid;
+
+	assert_non_null(mkdtemp(tmp));
+	node = xasprintf("%s/node", tmp);
+	if (flags >= 0 && mknod(node, S_IFCHR | 0666, makedev(major, minor)) < 0)
+		fail_msg("mknod %s: %s", node, strerror(errno));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char b[16];
+		int fd;
+
+		snprintf(b, sizeof(b), "%d", (int)getpid());
+		if (rt_cgfs_write(dir, "cgroup.procs", b, NULL) < 0)
+			_exit(255);
+		if (flags < 0)
+			_exit(mknod(node, S_IFCHR | 0666, makedev(major, minor)) < 0 ? errno : 0);
+		fd = open(node, flags | O_CLOEXEC);
+		_exit(fd < 0 ? errno : 0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	unlink(node);
+	rmdir(tmp);
+	assert_true(WIFEXITED(st));
+	assert_int_not_equal(WEXITSTATUS(st), 255);
+	return WEXITSTATUS(st);
+}
+
+static size_t program_length(const struct rt_device_rule *rules, size_t n)
+{
+	struct bpf_insn *insn = NULL;
+	struct wren_err *err = NULL;
+	size_t len = 0;
+
+	if (rt_cg2_devices_program(rules, n, &insn, &len, &err) < 0)
+		fail_msg("program: %s", err->msg);
+	free(insn);
+	return len;
+}
+
+#define DENY_ALL                                                                                   \
+	{                                                                                          \
+		.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"             \
+	}
+#define RULE(al, t, ma, mi, acc)                                                                   \
+	{                                                                                          \
+		.allow = al, .type = t, .major = ma, .minor = mi, .access = acc                    \
+	}
+
+/* 6 instructions read the context, 2 return the default; an exception costs a type test, an
+ * access test (3) unless it is "rwm", a test per non-wildcard number, and 2 to return. */
+static void test_device_program_has_one_block_per_reduced_rule(void **state)
+{
+	struct rt_device_rule deny[] = {DENY_ALL};
+	struct rt_device_rule two[] = {DENY_ALL, RULE(true, 'c', 1, 3, "rwm"),
+				       RULE(true, 'c', 136, -1, "rw")};
+	/* r and w on the same device merge into one exception, as v1's devices.list shows */
+	struct rt_device_rule merged[] = {DENY_ALL, RULE(true, 'c', 1, 5, "r"),
+					  RULE(true, 'c', 1, 5, "w")};
+	/* a later deny takes back an earlier allow; a later "a" resets everything before it */
+	struct rt_device_rule undone[] = {DENY_ALL, RULE(true, 'c', 10, 200, "rwm"),
+					  RULE(false, 'c', 10, 200, "rwm")};
+	struct rt_device_rule reset[] = {RULE(true, 'b', 8, 0, "rwm"), DENY_ALL};
+	struct rt_device_rule bad[] = {RULE(true, 'x', 1, 3, "rwm")};
+	struct rt_device_rule allow_but[] = {RULE(true, 'a', -1, -1, "rwm"),
+					     RULE(false, 'c', 1, 1, "rwm")};
+	struct bpf_insn *insn = NULL;
+	struct wren_err *err = NULL;
+	size_t n = 0;
+
+	assert_int_equal(program_length(deny, 1), 8);
+	assert_int_equal(program_length(two, 3), 8 + 5 + 7);
+	assert_int_equal(program_length(merged, 3), 8 + 8);
+	assert_int_equal(program_length(undone, 3), 8);
+	assert_int_equal(program_length(reset, 2), 8);
+	assert_int_equal(program_length(NULL, 0), 8);
+
+	/* default allow: the exception returns 0, the end returns 1 */
+	assert_int_equal(rt_cg2_devices_program(allow_but, 2, &insn, &n, &err), 0);
+	assert_int_equal(n, 8 + 5);
+	assert_int_equal(insn[n - 4].imm, 0);
+	assert_int_equal(insn[n - 2].imm, 1);
+	assert_int_equal(insn[n - 1].code, BPF_JMP | BPF_EXIT);
+	free(insn);
+
+	assert_int_equal(rt_cg2_devices_program(bad, 1, &insn, &n, &err), -1);
+	assert_int_equal(err->code, WREN_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(err->msg, "devices[0]: bad type 'x'"));
+	wren_err_free(err);
+}
+
+/* The kernel loads the program, and a process in the cgroup gets exactly what the rules grant:
+ * read/write/mknod per device, wildcards, and an Update that swaps the program in place. */
+static void test_device_program_decides_in_the_kernel(void **state)
+{
+	const char *root = v2_root();
+	_cleanup_free_ char *dir = NULL;
+	struct rt_device_rule rules[] = {DENY_ALL,
+					 RULE(true, 'c', 1, 3, "rwm"),
+					 RULE(true, 'c', 1, 5, "r"),
+					 RULE(true, 'c', -1, 8, "w"),
+					 RULE(true, 'c', 1, 7, "r"),
+					 RULE(false, 'c', 1, 7, "r")};
+	struct rt_resources res = {.devices = rules, .n_devices = 6};
+	struct wren_err *err = NULL;
+	int fd;
+
+	if (root == NULL)
+		skip(); /* no cgroup2 mount at all: nothing to attach to */
+	dir = xasprintf("%s%s-bpf", root, test_root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	if (rt_cg2_set_devices(fd, &res, &err) < 0)
+		fail_msg("set devices: %s", err->msg);
+	assert_int_equal(attached_programs(dir), 1);
+
+	assert_int_equal(open_in_cgroup(dir, 1, 3, O_RDWR), 0);
+	assert_int_equal(open_in_cgroup(dir, 1, 3, -1), 0); /* mknod: 'm' */
+	assert_int_equal(open_in_cgroup(dir, 1, 5, O_RDONLY), 0);
+	assert_int_equal(open_in_cgroup(dir, 1, 5, O_WRONLY), EPERM);
+	assert_int_equal(open_in_cgroup(dir, 1, 5, -1), EPERM);
+	assert_int_equal(open_in_cgroup(dir, 1, 8, O_WRONLY), 0); /* c *:8 w */
+	assert_int_equal(open_in_cgroup(dir, 1, 8, O_RDONLY), EPERM);
+	assert_int_equal(open_in_cgroup(dir, 1, 7, O_RDONLY), EPERM); /* allowed, then denied */
+	assert_int_equal(open_in_cgroup(dir, 1, 9, O_RDONLY), EPERM); /* never named */
+
+	/* Update: /dev/full readable now, /dev/zero gone; still one program, not two */
+	res.n_devices = 5;
+	rules[2] = (struct rt_device_rule)RULE(false, 'c', 1, 5, "r");
+	if (rt_cg2_set_devices(fd, &res, &err) < 0)
+		fail_msg("update devices: %s", err->msg);
+	assert_int_equal(attached_programs(dir), 1);
+	assert_int_equal(open_in_cgroup(dir, 1, 7, O_RDONLY), 0);
+	assert_int_equal(open_in_cgroup(dir, 1, 5, O_RDONLY), EPERM);
+	assert_int_equal(open_in_cgroup(dir, 1, 3, O_RDWR), 0);
+
+	/* an Update without device rules leaves them as they are */
+	res.n_devices = 0;
+	assert_int_equal(rt_cg2_set_devices(fd, &res, NULL), 0);
+	assert_int_equal(attached_programs(dir), 1);
+	assert_int_equal(open_in_cgroup(dir, 1, 5, O_RDONLY), EPERM);
+
+	close(fd);
+	assert_int_equal(rmdir(dir), 0); /* the attachment goes with the cgroup */
+}
+
 static void test_device_rules_deny_all_then_allow(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/devices", test_root);
@@ -319,11 +513,21 @@ static void test_device_rules_deny_all_then_allow(void **state)
 	struct rt_cgroup *cg;
 	_cleanup_free_ char *list = NULL;
 
-	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
-		skip(); /* eBPF device filter: the cgroup-v2 issue */
 	cg = create_ok(path, &res);
-	list = read_ctl("devices", path, "devices.list");
-	assert_string_equal(list, "c 1:3 rwm\nc 136:* rw");
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2) {
+		/* no devices.list on v2: ask the kernel, through a process in the cgroup */
+		_cleanup_free_ char *dir = ctrl_dir("devices", path);
+
+		assert_int_equal(attached_programs(dir), 1);
+		assert_int_equal(open_in_cgroup(dir, 1, 3, O_RDWR), 0);
+		/* a pty that does not exist: the driver's error, not the filter's */
+		assert_int_not_equal(open_in_cgroup(dir, 136, 9, O_RDWR | O_NOCTTY | O_NONBLOCK),
+				     EPERM);
+		assert_int_equal(open_in_cgroup(dir, 1, 5, O_RDONLY), EPERM);
+	} else {
+		list = read_ctl("devices", path, "devices.list");
+		assert_string_equal(list, "c 1:3 rwm\nc 136:* rw");
+	}
 	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
 	rt_cgroup_free(cg);
 }
@@ -347,10 +551,22 @@ static void test_update_with_the_same_device_rules_writes_nothing(void **state)
 	char buf[4096];
 	int in;
 
-	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
-		skip();
 	cg = create_ok(path, &res);
 	dir = ctrl_dir("devices", path);
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2) {
+		/* v2 swaps the whole program atomically (BPF_F_REPLACE): no deny-all moment to
+		 * avoid, but the update must replace, not pile up, and take effect */
+		assert_int_equal(open_in_cgroup(dir, 1, 5, O_RDWR), 0);
+		assert_int_equal(open_in_cgroup(dir, 10, 200, O_RDWR), EPERM);
+		assert_int_equal(rt_cgroup_update(cg, &res, NULL), 0);
+		assert_int_equal(attached_programs(dir), 1);
+		res.n_devices = 5;
+		assert_int_equal(rt_cgroup_update(cg, &res, NULL), 0);
+		assert_int_equal(attached_programs(dir), 1);
+		/* allowed now: whatever the open says (no tun module: ENODEV), not EPERM */
+		assert_int_not_equal(open_in_cgroup(dir, 10, 200, O_RDWR), EPERM);
+		goto out;
+	}
 	deny = xasprintf("%s/devices.deny", dir);
 	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	assert_true(in >= 0);
@@ -365,6 +581,7 @@ static void test_update_with_the_same_device_rules_writes_nothing(void **state)
 	list = read_ctl("devices", path, "devices.list");
 	assert_string_equal(list, "c 1:3 rwm\nc 1:5 rw\nc 10:200 rwm");
 	close(in);
+out:
 	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
 	rt_cgroup_free(cg);
 }
@@ -497,6 +714,10 @@ static int teardown(void **state)
 {
 	struct wren_err *err = NULL;
 
+	if (v2_root() != NULL) { /* a failed kernel test leaves its cgroup */
+		_cleanup_free_ char *bpf = xasprintf("%s%s-bpf", v2_root(), test_root);
+		rmdir(bpf);
+	}
 	if (rt_cgroup_cleanup(test_root, &err) < 0) {
 		fprintf(stderr, "cleanup %s: %s\n", test_root, err->msg);
 		wren_err_free(err);
@@ -521,6 +742,8 @@ int main(void)
 	    cmocka_unit_test(test_cpu_and_swap_limits_use_each_versions_files),
 	    cmocka_unit_test(test_kill_with_another_signal_reaches_every_process),
 	    cmocka_unit_test(test_attach_joins_every_hierarchy),
+	    cmocka_unit_test(test_device_program_has_one_block_per_reduced_rule),
+	    cmocka_unit_test(test_device_program_decides_in_the_kernel),
 	    cmocka_unit_test(test_device_rules_deny_all_then_allow),
 	    cmocka_unit_test(test_update_with_the_same_device_rules_writes_nothing),
 	    cmocka_unit_test(test_failed_create_leaves_nothing),
