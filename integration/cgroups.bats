@@ -130,6 +130,40 @@ counter() {
 	[ "$(task_status "$CID")" = RUNNING ]
 }
 
+@test "cgroups: Update applies blockIO throttles per device, and a rate of 0 lifts one" {
+	local dev
+	dev=$(cat /sys/block/*/dev 2>/dev/null | head -n 1)
+	[ -n "$dev" ] || skip "no block device on this machine"
+	[ "$RUNTIME" != io.containerd.runc.v2 ] ||
+		skip "runc update applies only blockIO.weight, no per-device throttles"
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
+	wait_for_status "$CID" RUNNING
+	local bundle dir maj=${dev%%:*} min=${dev##*:}
+	bundle=$(bundle_dir "$CID")
+	record_shim_socket "$CID"
+	printf '{"blockIO":{"throttleReadBpsDevice":[{"major":%s,"minor":%s,"rate":1048576}],%s}}' \
+		"$maj" "$min" "\"throttleWriteIOPSDevice\":[{\"major\":$maj,\"minor\":$min,\"rate\":100}]" \
+		>"$BATS_TEST_TMPDIR/io.json"
+	"$WREN_TASK" "$bundle" update "$CID" "$BATS_TEST_TMPDIR/io.json"
+	if [ -d /sys/fs/cgroup/blkio ]; then
+		dir=$(cg_dir "$CID" blkio)
+		[ "$(cat "$dir/blkio.throttle.read_bps_device")" = "$dev 1048576" ]
+		[ "$(cat "$dir/blkio.throttle.write_iops_device")" = "$dev 100" ]
+	else
+		dir=$(cg_dir "$CID" io)
+		[ "$(cat "$dir/io.max")" = "$dev rbps=1048576 wbps=max riops=max wiops=100" ]
+	fi
+	printf '{"blockIO":{"throttleReadBpsDevice":[{"major":%s,"minor":%s,"rate":0}]}}' "$maj" "$min" \
+		>"$BATS_TEST_TMPDIR/lift.json"
+	"$WREN_TASK" "$bundle" update "$CID" "$BATS_TEST_TMPDIR/lift.json"
+	if [ -d /sys/fs/cgroup/blkio ]; then
+		[ -z "$(cat "$dir/blkio.throttle.read_bps_device")" ]
+	else
+		[ "$(cat "$dir/io.max")" = "$dev rbps=max wbps=max riops=max wiops=100" ]
+	fi
+	[ "$(task_status "$CID")" = RUNNING ]
+}
+
 @test "cgroups: Update with a bad field fails and names it; a stopped container cannot be updated" {
 	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING

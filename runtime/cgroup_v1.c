@@ -185,6 +185,56 @@ static int write_u64(const char *dir, const char *file, uint64_t v, struct wren_
 	return rt_cgfs_write(dir, file, b, err);
 }
 
+/* blockIO's per-device lists, one "major:minor value" line per write, as the kernel takes them. */
+static int set_blkio_devices(const char *d, const struct rt_resources *r, struct wren_err **err)
+{
+	static const char *const files[RT_BLKIO_NLISTS] = {
+	    [RT_BLKIO_READ_BPS] = "blkio.throttle.read_bps_device",
+	    [RT_BLKIO_WRITE_BPS] = "blkio.throttle.write_bps_device",
+	    [RT_BLKIO_READ_IOPS] = "blkio.throttle.read_iops_device",
+	    [RT_BLKIO_WRITE_IOPS] = "blkio.throttle.write_iops_device",
+	};
+	const char *wfile = rt_cgfs_exists(d, "blkio.bfq.weight_device") ? "blkio.bfq.weight_device"
+									 : "blkio.weight_device";
+	char line[96];
+
+	if (r->has_blkio_leaf_weight && r->blkio_leaf_weight != 0 &&
+	    write_u64(d, "blkio.leaf_weight", r->blkio_leaf_weight, err) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_blkio[RT_BLKIO_WEIGHT_DEVICE]; i++) {
+		const struct rt_blkio_device *b = &r->blkio_lists[RT_BLKIO_WEIGHT_DEVICE][i];
+
+		snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %u", b->major, b->minor,
+			 (unsigned)b->weight);
+		if (b->has_weight && rt_cgfs_write(d, wfile, line, err) < 0)
+			return -1;
+		snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %u", b->major, b->minor,
+			 (unsigned)b->leaf_weight);
+		if (b->has_leaf_weight &&
+		    rt_cgfs_write(d, "blkio.leaf_weight_device", line, err) < 0)
+			return -1;
+	}
+	for (int l = RT_BLKIO_READ_BPS; l < RT_BLKIO_NLISTS; l++) {
+		for (size_t i = 0; i < r->n_blkio[l]; i++) {
+			const struct rt_blkio_device *b = &r->blkio_lists[l][i];
+
+			snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %" PRIu64, b->major,
+				 b->minor, b->rate);
+			if (rt_cgfs_write(d, files[l], line, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static bool has_blkio_devices(const struct rt_resources *r)
+{
+	for (int l = 0; l < RT_BLKIO_NLISTS; l++)
+		if (r->n_blkio[l] > 0)
+			return true;
+	return r->has_blkio_leaf_weight && r->blkio_leaf_weight != 0;
+}
+
 static int missing(const char *ctrl, struct wren_err **err)
 {
 	return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
@@ -337,6 +387,12 @@ int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
 			      rt_cgfs_exists(d, "blkio.bfq.weight") ? "blkio.bfq.weight"
 								    : "blkio.weight",
 			      r->blkio_weight, err) < 0)
+			return -1;
+	}
+	if (has_blkio_devices(r)) {
+		if ((d = dir_of(cg, "blkio")) == NULL)
+			return missing("blkio", err);
+		if (set_blkio_devices(d, r, err) < 0)
 			return -1;
 	}
 	if (r->n_devices > 0) {

@@ -145,8 +145,51 @@ static int set_cpu(const char *d, const struct rt_resources *r, struct wren_err 
 	return 0;
 }
 
+/* blockIO's per-device lists on v2: the throttles are keys of io.max ("0" = no limit = "max"), a
+ * device weight goes to io.bfq.weight in the v1 range or to io.weight converted, as the whole
+ * weight does. leafWeight has no v2 file (runc ignores it there too). */
+static int set_io_devices(const char *d, const struct rt_resources *r, struct wren_err **err)
+{
+	static const char *const keys[RT_BLKIO_NLISTS] = {
+	    [RT_BLKIO_READ_BPS] = "rbps",
+	    [RT_BLKIO_WRITE_BPS] = "wbps",
+	    [RT_BLKIO_READ_IOPS] = "riops",
+	    [RT_BLKIO_WRITE_IOPS] = "wiops",
+	};
+	bool bfq = rt_cgfs_exists(d, "io.bfq.weight");
+	char line[96], rate[24];
+
+	for (size_t i = 0; i < r->n_blkio[RT_BLKIO_WEIGHT_DEVICE]; i++) {
+		const struct rt_blkio_device *b = &r->blkio_lists[RT_BLKIO_WEIGHT_DEVICE][i];
+
+		if (!b->has_weight)
+			continue;
+		snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %" PRIu64, b->major, b->minor,
+			 bfq ? b->weight : rt_cg2_blkio_to_io_weight(b->weight));
+		if (rt_cgfs_write(d, bfq ? "io.bfq.weight" : "io.weight", line, err) < 0)
+			return -1;
+	}
+	for (int l = RT_BLKIO_READ_BPS; l < RT_BLKIO_NLISTS; l++) {
+		for (size_t i = 0; i < r->n_blkio[l]; i++) {
+			const struct rt_blkio_device *b = &r->blkio_lists[l][i];
+
+			if (b->rate == 0)
+				snprintf(rate, sizeof(rate), "max");
+			else
+				snprintf(rate, sizeof(rate), "%" PRIu64, b->rate);
+			snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %s=%s", b->major,
+				 b->minor, keys[l], rate);
+			if (rt_cgfs_write(d, "io.max", line, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int set_io_hugetlb(const char *d, const struct rt_resources *r, struct wren_err **err)
 {
+	if (set_io_devices(d, r, err) < 0)
+		return -1;
 	if (r->has_blkio_weight && r->blkio_weight != 0) {
 		/* BFQ keeps the v1 range in io.bfq.weight; io.weight has its own. */
 		if (rt_cgfs_exists(d, "io.bfq.weight")) {

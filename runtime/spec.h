@@ -98,6 +98,16 @@ struct rt_device_rule {
 	char *access;         /* "rwm" subset */
 };
 
+/* The per-device lists of blockIO, in the order of their v1 files (cgroup_v1.c, cgroup_v2.c). */
+enum rt_blkio_list {
+	RT_BLKIO_WEIGHT_DEVICE,
+	RT_BLKIO_READ_BPS,
+	RT_BLKIO_WRITE_BPS,
+	RT_BLKIO_READ_IOPS,
+	RT_BLKIO_WRITE_IOPS,
+	RT_BLKIO_NLISTS
+};
+
 /* LinuxResources: every value optional (has_*). -1 where the spec says "unlimited". */
 struct rt_resources {
 	bool has_memory_limit, has_memory_reservation, has_memory_swap, has_memory_swappiness,
@@ -112,8 +122,16 @@ struct rt_resources {
 	char *cpu_cpus, *cpu_mems; /* cpuset, NULL if unset */
 	bool has_pids_limit;
 	int64_t pids_limit;
-	bool has_blkio_weight;
-	uint16_t blkio_weight;
+	bool has_blkio_weight, has_blkio_leaf_weight;
+	uint16_t blkio_weight, blkio_leaf_weight;
+	/* blockIO.weightDevice and the four throttle lists, one entry per device */
+	struct rt_blkio_device {
+		int64_t major, minor;
+		bool has_weight, has_leaf_weight;
+		uint16_t weight, leaf_weight;
+		uint64_t rate; /* throttle lists: bytes or io per second, 0 = no limit */
+	} *blkio_lists[RT_BLKIO_NLISTS];
+	size_t n_blkio[RT_BLKIO_NLISTS];
 	struct rt_device_rule *devices;
 	size_t n_devices;
 	/* hugepage limits */

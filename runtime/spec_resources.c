@@ -10,6 +10,62 @@
 #include "runtime/spec_json.h"
 #include "runtime/util.h"
 
+/* blockIO.weightDevice[] ({major, minor, weight?, leafWeight?}) and the throttle lists
+ * ({major, minor, rate}). */
+static const char *const blkio_list_keys[RT_BLKIO_NLISTS] = {
+    [RT_BLKIO_WEIGHT_DEVICE] = "weightDevice",
+    [RT_BLKIO_READ_BPS] = "throttleReadBpsDevice",
+    [RT_BLKIO_WRITE_BPS] = "throttleWriteBpsDevice",
+    [RT_BLKIO_READ_IOPS] = "throttleReadIOPSDevice",
+    [RT_BLKIO_WRITE_IOPS] = "throttleWriteIOPSDevice",
+};
+
+static int parse_blkio_list(const cJSON *o, const char *base, enum rt_blkio_list which,
+			    struct rt_resources *res, struct wren_err **err)
+{
+	const char *key = blkio_list_keys[which];
+	const cJSON *arr, *e;
+	size_t n, i = 0;
+
+	if (spec_get_array(o, key, base, &arr, &n, err) < 0)
+		return -1;
+	if (arr == NULL)
+		return 0;
+	res->blkio_lists[which] = xzalloc((n ? n : 1) * sizeof(struct rt_blkio_device));
+	cJSON_ArrayForEach(e, arr)
+	{
+		_cleanup_free_ char *eb = spec_elem_base(base, key, i);
+		struct rt_blkio_device *d = &res->blkio_lists[which][i];
+		bool has_major = false, has_minor = false, has_rate = false;
+		uint64_t w = 0, lw = 0;
+
+		res->n_blkio[which] = ++i;
+		if (!cJSON_IsObject(e))
+			return spec_field_err(err, eb, NULL, "must be an object");
+		if (spec_get_i64(e, "major", eb, 0, INT64_MAX, &d->major, &has_major, err) < 0 ||
+		    spec_get_i64(e, "minor", eb, 0, INT64_MAX, &d->minor, &has_minor, err) < 0)
+			return -1;
+		if (!has_major || !has_minor)
+			return spec_field_err(err, eb, has_major ? "minor" : "major",
+					      "is required");
+		if (which == RT_BLKIO_WEIGHT_DEVICE) {
+			if (spec_get_u64(e, "weight", eb, UINT16_MAX, &w, &d->has_weight, err) <
+				0 ||
+			    spec_get_u64(e, "leafWeight", eb, UINT16_MAX, &lw, &d->has_leaf_weight,
+					 err) < 0)
+				return -1;
+			d->weight = (uint16_t)w;
+			d->leaf_weight = (uint16_t)lw;
+		} else {
+			if (spec_get_u64(e, "rate", eb, UINT64_MAX, &d->rate, &has_rate, err) < 0)
+				return -1;
+			if (!has_rate)
+				return spec_field_err(err, eb, "rate", "is required");
+		}
+	}
+	return 0;
+}
+
 static int parse_device_rules(const cJSON *r, const char *base, struct rt_resources *res,
 			      struct wren_err **err)
 {
@@ -168,10 +224,17 @@ int spec_parse_resources(const cJSON *r, const char *base, struct rt_resources *
 		return -1;
 	if (o != NULL) {
 		_cleanup_free_ char *bb = xasprintf("%s.blockIO", base);
-		uint64_t w = 0;
-		if (spec_get_u64(o, "weight", bb, UINT16_MAX, &w, &res->has_blkio_weight, err) < 0)
+		uint64_t w = 0, lw = 0;
+		if (spec_get_u64(o, "weight", bb, UINT16_MAX, &w, &res->has_blkio_weight, err) <
+			0 ||
+		    spec_get_u64(o, "leafWeight", bb, UINT16_MAX, &lw, &res->has_blkio_leaf_weight,
+				 err) < 0)
 			return -1;
 		res->blkio_weight = (uint16_t)w;
+		res->blkio_leaf_weight = (uint16_t)lw;
+		for (int l = 0; l < RT_BLKIO_NLISTS; l++)
+			if (parse_blkio_list(o, bb, (enum rt_blkio_list)l, res, err) < 0)
+				return -1;
 	}
 	if (parse_device_rules(r, base, res, err) < 0 || parse_hugepages(r, base, res, err) < 0 ||
 	    spec_get_string_map(r, "unified", base, &res->unified_keys, &res->unified_values,
@@ -192,6 +255,8 @@ void rt_resources_clear(struct rt_resources *r)
 	for (size_t i = 0; i < r->n_hugepage_limits; i++)
 		free(r->hugepage_limits[i].page_size);
 	free(r->hugepage_limits);
+	for (int l = 0; l < RT_BLKIO_NLISTS; l++)
+		free(r->blkio_lists[l]);
 	spec_strv_free(r->unified_keys, r->n_unified);
 	spec_strv_free(r->unified_values, r->n_unified);
 	memset(r, 0, sizeof(*r));

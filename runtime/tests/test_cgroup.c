@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +218,83 @@ static void test_create_writes_memory_and_pids_limits(void **state)
 	free(pids);
 	pids = read_ctl("pids", path, "pids.max");
 	assert_string_equal(pids, "max");
+
+	assert_int_equal(rt_cgroup_destroy(cg, &err), 0);
+	rt_cgroup_free(cg);
+	assert_false(exists_anywhere(path));
+}
+
+/* The first whole disk of the machine (/sys/block), as "major:minor"; false if there is none. */
+static bool first_disk(int64_t *major, int64_t *minor)
+{
+	DIR *dir = opendir("/sys/block");
+	struct dirent *de;
+	bool found = false;
+
+	while (!found && dir && (de = readdir(dir)) != NULL) {
+		_cleanup_free_ char *f = xasprintf("/sys/block/%s/dev", de->d_name);
+		_cleanup_free_ char *dev = NULL;
+
+		if (de->d_name[0] == '.' || read_file(f, 32, &dev, NULL) < 0)
+			continue;
+		found = sscanf(dev, "%" SCNd64 ":%" SCNd64, major, minor) == 2;
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/* blockIO's throttle lists: v1 blkio.throttle.*_device lines, v2 keys of io.max; a rate of 0
+ * lifts the limit again (the line goes away on v1, the key reads "max" on v2). */
+static void test_blkio_throttles_land_in_each_versions_files(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/throttle", test_root);
+	bool v2 = rt_cgroup_host_mode() == RT_CGROUP_V2;
+	struct rt_blkio_device rd = {.rate = 1048576}, wi = {.rate = 100};
+	struct rt_resources res = {0};
+	struct wren_err *err = NULL;
+	struct rt_cgroup *cg;
+	_cleanup_free_ char *want = NULL;
+	char *got;
+
+	if (!first_disk(&rd.major, &rd.minor))
+		skip(); /* no block device on this machine (a 9p-rooted guest) */
+	wi.major = rd.major;
+	wi.minor = rd.minor;
+	res.blkio_lists[RT_BLKIO_READ_BPS] = &rd;
+	res.n_blkio[RT_BLKIO_READ_BPS] = 1;
+	res.blkio_lists[RT_BLKIO_WRITE_IOPS] = &wi;
+	res.n_blkio[RT_BLKIO_WRITE_IOPS] = 1;
+	cg = create_ok(path, &res);
+	if (v2) {
+		got = read_ctl("io", path, "io.max");
+		want =
+		    xasprintf("%" PRId64 ":%" PRId64 " rbps=1048576 wbps=max riops=max wiops=100",
+			      rd.major, rd.minor);
+		assert_string_equal(got, want);
+	} else {
+		got = read_ctl("blkio", path, "blkio.throttle.read_bps_device");
+		want = xasprintf("%" PRId64 ":%" PRId64 " 1048576", rd.major, rd.minor);
+		assert_string_equal(got, want);
+		free(got);
+		got = read_ctl("blkio", path, "blkio.throttle.write_iops_device");
+		free(want);
+		want = xasprintf("%" PRId64 ":%" PRId64 " 100", rd.major, rd.minor);
+		assert_string_equal(got, want);
+	}
+	free(got);
+
+	rd.rate = 0;
+	res.n_blkio[RT_BLKIO_WRITE_IOPS] = 0;
+	if (rt_cgroup_update(cg, &res, &err) < 0)
+		fail_msg("update: %s", err->msg);
+	got = v2 ? read_ctl("io", path, "io.max")
+		 : read_ctl("blkio", path, "blkio.throttle.read_bps_device");
+	if (v2)
+		assert_non_null(strstr(got, "rbps=max"));
+	else
+		assert_string_equal(got, "");
+	free(got);
 
 	assert_int_equal(rt_cgroup_destroy(cg, &err), 0);
 	rt_cgroup_free(cg);
@@ -739,6 +818,7 @@ int main(void)
 	    cmocka_unit_test(test_systemd_path_needs_the_systemd_driver),
 	    cmocka_unit_test(test_paths_that_climb_or_name_the_root_are_refused),
 	    cmocka_unit_test(test_create_writes_memory_and_pids_limits),
+	    cmocka_unit_test(test_blkio_throttles_land_in_each_versions_files),
 	    cmocka_unit_test(test_cpu_and_swap_limits_use_each_versions_files),
 	    cmocka_unit_test(test_kill_with_another_signal_reaches_every_process),
 	    cmocka_unit_test(test_attach_joins_every_hierarchy),

@@ -502,6 +502,38 @@ static void test_resources_parse_reads_an_update(void **state)
 	wren_err_free(err);
 }
 
+static void test_resources_parse_block_io_device_lists(void **state)
+{
+	const char *json = "{\"blockIO\":{\"weight\":300,\"leafWeight\":200,"
+			   "\"weightDevice\":[{\"major\":8,\"minor\":0,\"weight\":500}],"
+			   "\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":1048576}],"
+			   "\"throttleWriteIOPSDevice\":[{\"major\":8,\"minor\":16,\"rate\":0},"
+			   "{\"major\":253,\"minor\":1,\"rate\":100}]}}";
+	const char *bad = "{\"blockIO\":{\"throttleWriteBpsDevice\":[{\"major\":8,\"minor\":0}]}}";
+	struct wren_err *err = NULL;
+	struct rt_resources r;
+
+	if (rt_resources_parse(json, strlen(json), &r, &err) < 0)
+		fail_msg("parse: %s", err->msg);
+	assert_int_equal(r.blkio_weight, 300);
+	assert_int_equal(r.blkio_leaf_weight, 200);
+	assert_int_equal(r.n_blkio[RT_BLKIO_WEIGHT_DEVICE], 1);
+	assert_true(r.blkio_lists[RT_BLKIO_WEIGHT_DEVICE][0].has_weight);
+	assert_false(r.blkio_lists[RT_BLKIO_WEIGHT_DEVICE][0].has_leaf_weight);
+	assert_int_equal(r.blkio_lists[RT_BLKIO_WEIGHT_DEVICE][0].weight, 500);
+	assert_int_equal(r.n_blkio[RT_BLKIO_READ_BPS], 1);
+	assert_int_equal(r.blkio_lists[RT_BLKIO_READ_BPS][0].rate, 1048576);
+	assert_int_equal(r.n_blkio[RT_BLKIO_WRITE_BPS], 0);
+	assert_int_equal(r.n_blkio[RT_BLKIO_WRITE_IOPS], 2);
+	assert_int_equal(r.blkio_lists[RT_BLKIO_WRITE_IOPS][1].major, 253);
+	assert_int_equal(r.blkio_lists[RT_BLKIO_WRITE_IOPS][1].rate, 100);
+	rt_resources_clear(&r);
+	assert_int_equal(rt_resources_parse(bad, strlen(bad), &r, &err), -1);
+	assert_string_equal(err->msg,
+			    "resources.blockIO.throttleWriteBpsDevice[0].rate: is required");
+	wren_err_free(err);
+}
+
 static void test_huge_values_are_clamped_not_wrapped(void **state)
 {
 	struct rt_spec *s = parse_ok("{" MINIMAL_ROOT ",\"linux\":{\"resources\":{\"memory\":"
@@ -542,6 +574,7 @@ int main(void)
 	    cmocka_unit_test(test_load_reads_the_bundles_config),
 	    cmocka_unit_test(test_process_parse_reads_an_exec_spec),
 	    cmocka_unit_test(test_resources_parse_reads_an_update),
+	    cmocka_unit_test(test_resources_parse_block_io_device_lists),
 	    cmocka_unit_test(test_huge_values_are_clamped_not_wrapped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
