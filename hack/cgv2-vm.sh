@@ -116,7 +116,7 @@ prepare_initrd() {
 	# the kernel opens the initramfs' /dev/console as init's stdio (devtmpfs is not mounted yet)
 	mknod -m 0600 "$st/dev/console" c 5 1
 	: >"$st/mods/order"
-	for m in virtio_pci virtio_mmio 9pnet_virtio 9p overlay virtio_rng; do
+	for m in virtio_pci virtio_mmio 9pnet_virtio 9p overlay virtio_rng virtio_blk; do
 		modprobe -d "$kdir/root" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		cp "$ko" "$st/mods/"
@@ -330,7 +330,11 @@ qemu=(qemu-system-x86_64 -M pc -m "$mem" -smp "$cpus" "${accel[@]}"
 	-device "virtio-9p-pci,fsdev=root,mount_tag=hostroot"
 	-fsdev "local,id=share,path=$stage,security_model=none,multidevs=remap"
 	-device "virtio-9p-pci,fsdev=share,mount_tag=share"
-	-device virtio-rng-pci)
+	-device virtio-rng-pci
+	-drive "file=$stage/scratch.img,if=virtio,format=raw")
+# an empty 8 MiB disk (/dev/vda in the guest): the root is 9p, and the blockIO tests need a block
+# device to throttle
+truncate -s 8M "$stage/scratch.img"
 : >"$stage/console.log"
 start=$(date +%s)
 timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null >"$stage/qemu.out" 2>&1 &
