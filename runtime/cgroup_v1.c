@@ -117,39 +117,72 @@ static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 	return true;
 }
 
-/* Fill cg->dirs/ctrls with <mount point><path> for every v1 hierarchy (each once: a hierarchy
- * mounted twice is the same cgroup tree). */
-static int find_hierarchies(struct rt_cgroup *cg, struct wren_err **err)
+/* The host's v1 hierarchies (mount point, controllers), each once: a hierarchy mounted twice is
+ * the same cgroup tree. Read once per process and kept: mountinfo also lists every container's
+ * overlay, so scanning it per cgroup open would cost more the more containers run, and the
+ * hierarchies of a host do not move while a shim lives. A host fact, not daemon state. */
+static struct {
+	char **mnts, **ctrls;
+	size_t n;
+} hier;
+
+static void add_hierarchy(char *mnt, char *ctrls)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-
-	if (f == NULL)
-		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
-	while (getline(&line, &cap, f) > 0) {
-		char *mnt = NULL, *ctrls = NULL;
-		bool dup = false;
-
-		if (!parse_mount_line(line, &mnt, &ctrls))
-			continue;
-		for (size_t i = 0; i < cg->n_dirs && !dup; i++)
-			dup = strcmp(cg->ctrls[i], ctrls) == 0;
-		if (dup) {
+	for (size_t i = 0; i < hier.n; i++)
+		if (strcmp(hier.ctrls[i], ctrls) == 0) {
 			free(mnt);
 			free(ctrls);
-			continue;
+			return;
 		}
-		cg->dirs = xrealloc(cg->dirs, (cg->n_dirs + 1) * sizeof(char *));
-		cg->ctrls = xrealloc(cg->ctrls, (cg->n_dirs + 1) * sizeof(char *));
-		cg->dirs[cg->n_dirs] = xasprintf("%s%s", mnt, cg->path);
-		cg->ctrls[cg->n_dirs] = ctrls;
-		cg->n_dirs++;
-		free(mnt);
+	hier.mnts = xrealloc(hier.mnts, (hier.n + 1) * sizeof(char *));
+	hier.ctrls = xrealloc(hier.ctrls, (hier.n + 1) * sizeof(char *));
+	hier.mnts[hier.n] = mnt;
+	hier.ctrls[hier.n++] = ctrls;
+}
+
+static int load_hierarchies(struct wren_err **err)
+{
+	_cleanup_free_ char *mi = NULL;
+	char *p;
+
+	if (hier.n > 0)
+		return 0;
+	if (read_file("/proc/self/mountinfo", 1 << 26, &mi, NULL) < 0)
+		return wren_err_errno(err, errno, "cgroup: read /proc/self/mountinfo");
+	/* Only the lines whose fstype is cgroup or cgroup2 are parsed: " - " appears once per
+	 * line, before the fstype (a space in a path is escaped as \040), so a substring search
+	 * skips the overlays without splitting them into lines. */
+	for (char *from = mi; (p = strstr(from, " - cgroup")) != NULL;) {
+		char *line = memrchr(from, '\n', (size_t)(p - from));
+		char *eol = strchrnul(p, '\n');
+		bool last = *eol == '\0';
+		char *mnt = NULL, *ctrls = NULL;
+
+		line = line ? line + 1 : from; /* from is always a line's start */
+		*eol = '\0';
+		if (parse_mount_line(line, &mnt, &ctrls))
+			add_hierarchy(mnt, ctrls);
+		if (last)
+			break;
+		from = eol + 1;
 	}
-	if (cg->n_dirs == 0)
+	if (hier.n == 0)
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "cgroup: no cgroup v1 hierarchy is mounted");
+	return 0;
+}
+
+/* Fill cg->dirs/ctrls with <mount point><path> for every v1 hierarchy. */
+static int find_hierarchies(struct rt_cgroup *cg, struct wren_err **err)
+{
+	if (load_hierarchies(err) < 0)
+		return -1;
+	cg->dirs = xrealloc(cg->dirs, (cg->n_dirs + hier.n) * sizeof(char *));
+	cg->ctrls = xrealloc(cg->ctrls, (cg->n_dirs + hier.n) * sizeof(char *));
+	for (size_t i = 0; i < hier.n; i++) {
+		cg->dirs[cg->n_dirs] = xasprintf("%s%s", hier.mnts[i], cg->path);
+		cg->ctrls[cg->n_dirs++] = xstrdup(hier.ctrls[i]);
+	}
 	return 0;
 }
 
