@@ -3,12 +3,14 @@
  * come from /proc/self/mountinfo, so co-mounted controllers ("cpu,cpuacct") and unusual mount
  * points work; resources are written the way runc's fs driver writes them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runtime/cgroup_fs.h"
 #include "runtime/util.h"
@@ -179,7 +181,9 @@ static int find_hierarchies(struct rt_cgroup *cg, struct wren_err **err)
 		return -1;
 	cg->dirs = xrealloc(cg->dirs, (cg->n_dirs + hier.n) * sizeof(char *));
 	cg->ctrls = xrealloc(cg->ctrls, (cg->n_dirs + hier.n) * sizeof(char *));
+	cg->procs_fds = xrealloc(cg->procs_fds, (cg->n_dirs + hier.n) * sizeof(int));
 	for (size_t i = 0; i < hier.n; i++) {
+		cg->procs_fds[cg->n_dirs] = -1;
 		cg->dirs[cg->n_dirs] = xasprintf("%s%s", hier.mnts[i], cg->path);
 		cg->ctrls[cg->n_dirs++] = xstrdup(hier.ctrls[i]);
 	}
@@ -466,10 +470,25 @@ int rt_cg1_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err)
 {
 	char b[16];
 
-	snprintf(b, sizeof(b), "%d", (int)pid);
-	for (size_t i = 0; i < cg->n_dirs; i++)
-		if (rt_cgfs_write(cg->dirs[i], "cgroup.procs", b, err) < 0)
-			return -1;
+	int n = snprintf(b, sizeof(b), "%d", (int)pid);
+
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		int *fd = &cg->procs_fds[i];
+
+		if (*fd < 0) {
+			_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", cg->dirs[i]);
+
+			if ((*fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+				return wren_err_errno(err, errno, "cgroup: open %s", p);
+		}
+		if (write(*fd, b, (size_t)n) != n) {
+			int e = errno;
+
+			closep(fd); /* reopened next time: the cgroup may have been recreated */
+			return wren_err_errno(err, e, "cgroup: write %s/cgroup.procs = \"%s\"",
+					      cg->dirs[i], b);
+		}
+	}
 	return 0;
 }
 
@@ -559,8 +578,10 @@ int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err)
 		if (rt_cg1_kill(cg, SIGKILL, err) < 0 || rt_cgfs_wait_empty(d, err) < 0)
 			return wren_err_wrap(err, "remove cgroup %s", cg->path);
 	}
-	for (size_t i = 0; i < cg->n_dirs; i++)
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		closep(&cg->procs_fds[i]);
 		if (rt_cgfs_rmdir_tree(cg->dirs[i], err) < 0)
 			return -1;
+	}
 	return 0;
 }
