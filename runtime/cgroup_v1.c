@@ -502,25 +502,32 @@ int rt_cg1_open(struct rt_cgroup *cg, struct wren_err **err)
 int rt_cg1_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err)
 {
 	char b[16];
-
 	int n = snprintf(b, sizeof(b), "%d", (int)pid);
 
 	for (size_t i = 0; i < cg->n_dirs; i++) {
 		int *fd = &cg->procs_fds[i];
+		bool fresh;
 
-		if (*fd < 0) {
-			_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", cg->dirs[i]);
+		do {
+			fresh = *fd < 0;
+			if (fresh) {
+				_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", cg->dirs[i]);
 
-			if ((*fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
-				return wren_err_errno(err, errno, "cgroup: open %s", p);
-		}
-		if (write(*fd, b, (size_t)n) != n) {
+				if ((*fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+					return wren_err_errno(err, errno, "cgroup: open %s", p);
+			}
+			if (write(*fd, b, (size_t)n) == n)
+				break;
+			/* A kept file of a cgroup removed (and maybe made again) since: open the
+			 * path again once, as an attach by path would. */
 			int e = errno;
 
-			closep(fd); /* reopened next time: the cgroup may have been recreated */
-			return wren_err_errno(err, e, "cgroup: write %s/cgroup.procs = \"%s\"",
-					      cg->dirs[i], b);
-		}
+			closep(fd);
+			if (fresh)
+				return wren_err_errno(err, e,
+						      "cgroup: write %s/cgroup.procs = \"%s\"",
+						      cg->dirs[i], b);
+		} while (!fresh);
 	}
 	return 0;
 }
