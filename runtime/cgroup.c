@@ -427,7 +427,9 @@ void rt_cgroup_free(struct rt_cgroup *cg)
 	for (size_t i = 0; i < cg->n_dirs; i++) {
 		free(cg->dirs[i]);
 		free(cg->ctrls[i]);
+		closep(&cg->procs_fds[i]);
 	}
+	free(cg->procs_fds);
 	free(cg->dirs);
 	free(cg->ctrls);
 	free(cg->dir);

@@ -21,6 +21,10 @@ struct rt_cgroup {
 	 * ("cpu,cpuacct", "name=systemd") */
 	char **dirs, **ctrls;
 	size_t n_dirs;
+	/* v1: each dirs[i]'s cgroup.procs, opened at the first attach and kept: every exec
+	 * attaches its process to all the hierarchies, and the path walks cost more than the
+	 * writes. -1 until then. */
+	int *procs_fds;
 	/* v2 */
 	char *dir;
 	int dirfd;

@@ -3,12 +3,14 @@
  * come from /proc/self/mountinfo, so co-mounted controllers ("cpu,cpuacct") and unusual mount
  * points work; resources are written the way runc's fs driver writes them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runtime/cgroup_fs.h"
 #include "runtime/util.h"
@@ -117,39 +119,107 @@ static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 	return true;
 }
 
-/* Fill cg->dirs/ctrls with <mount point><path> for every v1 hierarchy (each once: a hierarchy
- * mounted twice is the same cgroup tree). */
-static int find_hierarchies(struct rt_cgroup *cg, struct wren_err **err)
+/* The host's v1 hierarchies (mount point, controllers), each once: a hierarchy mounted twice is
+ * the same cgroup tree. Read once per process and kept: mountinfo also lists every container's
+ * overlay, so reading it per cgroup open would cost more the more containers run (1.1 ms of
+ * kernel time per read with 500 overlays), and the hierarchies of a host do not move while a
+ * shim lives. A host fact, not daemon state. */
+static struct {
+	char **mnts, **ctrls;
+	size_t n;
+} hier;
+
+static void add_hierarchy(char *mnt, char *ctrls)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-
-	if (f == NULL)
-		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
-	while (getline(&line, &cap, f) > 0) {
-		char *mnt = NULL, *ctrls = NULL;
-		bool dup = false;
-
-		if (!parse_mount_line(line, &mnt, &ctrls))
-			continue;
-		for (size_t i = 0; i < cg->n_dirs && !dup; i++)
-			dup = strcmp(cg->ctrls[i], ctrls) == 0;
-		if (dup) {
+	for (size_t i = 0; i < hier.n; i++)
+		if (strcmp(hier.ctrls[i], ctrls) == 0) {
 			free(mnt);
 			free(ctrls);
+			return;
+		}
+	hier.mnts = xrealloc(hier.mnts, (hier.n + 1) * sizeof(char *));
+	hier.ctrls = xrealloc(hier.ctrls, (hier.n + 1) * sizeof(char *));
+	hier.mnts[hier.n] = mnt;
+	hier.ctrls[hier.n++] = ctrls;
+}
+
+/* How many hierarchies a full mountinfo scan would find: /proc/self/cgroup has a line per
+ * mounted v1 hierarchy ("4:cpu,cpuacct:/path") and a "0::" one for cgroup2. 0 if unknown. */
+static size_t hierarchies_expected(void)
+{
+	_cleanup_free_ char *text = NULL;
+	char *line, *save = NULL;
+	size_t n = 0;
+
+	if (read_file("/proc/self/cgroup", 1 << 16, &text, NULL) < 0)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *ctrls = strchr(line, ':'), *end;
+
+		if (ctrls == NULL || (end = strchr(++ctrls, ':')) == NULL)
+			return 0;
+		if (end == ctrls) { /* cgroup2 */
+			n++;
 			continue;
 		}
-		cg->dirs = xrealloc(cg->dirs, (cg->n_dirs + 1) * sizeof(char *));
-		cg->ctrls = xrealloc(cg->ctrls, (cg->n_dirs + 1) * sizeof(char *));
-		cg->dirs[cg->n_dirs] = xasprintf("%s%s", mnt, cg->path);
-		cg->ctrls[cg->n_dirs] = ctrls;
-		cg->n_dirs++;
-		free(mnt);
+		for (char *c = ctrls; c < end;) {
+			char *e = memchr(c, ',', (size_t)(end - c));
+
+			if (e == NULL)
+				e = end;
+			if (known_ctrl(c, (size_t)(e - c))) {
+				n++;
+				break;
+			}
+			c = e + 1;
+		}
 	}
-	if (cg->n_dirs == 0)
+	return n;
+}
+
+static int load_hierarchies(struct wren_err **err)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, want;
+
+	if (hier.n > 0)
+		return 0;
+	want = hierarchies_expected();
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
+	/* The kernel formats mountinfo as it is read, a line per mount, and the container
+	 * overlays (one per running container) come after the cgroup mounts made at boot: stop
+	 * as soon as every hierarchy /proc/self/cgroup names has been found, so neither the
+	 * kernel nor this loop pays for the overlays. The result is the full scan's: a
+	 * hierarchy not mounted here makes the loop read to the end. */
+	while ((want == 0 || hier.n < want) && getline(&line, &cap, f) > 0) {
+		char *mnt = NULL, *ctrls = NULL;
+
+		/* " - " comes once per line, before the fstype (spaces in paths are \040) */
+		if (strstr(line, " - cgroup") && parse_mount_line(line, &mnt, &ctrls))
+			add_hierarchy(mnt, ctrls);
+	}
+	if (hier.n == 0)
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "cgroup: no cgroup v1 hierarchy is mounted");
+	return 0;
+}
+
+/* Fill cg->dirs/ctrls with <mount point><path> for every v1 hierarchy. */
+static int find_hierarchies(struct rt_cgroup *cg, struct wren_err **err)
+{
+	if (load_hierarchies(err) < 0)
+		return -1;
+	cg->dirs = xrealloc(cg->dirs, (cg->n_dirs + hier.n) * sizeof(char *));
+	cg->ctrls = xrealloc(cg->ctrls, (cg->n_dirs + hier.n) * sizeof(char *));
+	cg->procs_fds = xrealloc(cg->procs_fds, (cg->n_dirs + hier.n) * sizeof(int));
+	for (size_t i = 0; i < hier.n; i++) {
+		cg->procs_fds[cg->n_dirs] = -1;
+		cg->dirs[cg->n_dirs] = xasprintf("%s%s", hier.mnts[i], cg->path);
+		cg->ctrls[cg->n_dirs++] = xstrdup(hier.ctrls[i]);
+	}
 	return 0;
 }
 
@@ -488,11 +558,33 @@ int rt_cg1_open(struct rt_cgroup *cg, struct wren_err **err)
 int rt_cg1_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err)
 {
 	char b[16];
+	int n = snprintf(b, sizeof(b), "%d", (int)pid);
 
-	snprintf(b, sizeof(b), "%d", (int)pid);
-	for (size_t i = 0; i < cg->n_dirs; i++)
-		if (rt_cgfs_write(cg->dirs[i], "cgroup.procs", b, err) < 0)
-			return -1;
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		int *fd = &cg->procs_fds[i];
+		bool fresh;
+
+		do {
+			fresh = *fd < 0;
+			if (fresh) {
+				_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", cg->dirs[i]);
+
+				if ((*fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+					return wren_err_errno(err, errno, "cgroup: open %s", p);
+			}
+			if (write(*fd, b, (size_t)n) == n)
+				break;
+			/* A kept file of a cgroup removed (and maybe made again) since: open the
+			 * path again once, as an attach by path would. */
+			int e = errno;
+
+			closep(fd);
+			if (fresh)
+				return wren_err_errno(err, e,
+						      "cgroup: write %s/cgroup.procs = \"%s\"",
+						      cg->dirs[i], b);
+		} while (!fresh);
+	}
 	return 0;
 }
 
@@ -582,8 +674,10 @@ int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err)
 		if (rt_cg1_kill(cg, SIGKILL, err) < 0 || rt_cgfs_wait_empty(d, err) < 0)
 			return wren_err_wrap(err, "remove cgroup %s", cg->path);
 	}
-	for (size_t i = 0; i < cg->n_dirs; i++)
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		closep(&cg->procs_fds[i]);
 		if (rt_cgfs_rmdir_tree(cg->dirs[i], err) < 0)
 			return -1;
+	}
 	return 0;
 }

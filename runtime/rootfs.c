@@ -421,15 +421,18 @@ static unsigned long propagation_flags(const char *s)
 	return 0;
 }
 
-/* pivot_root refuses a new root whose parent mount is shared: make that parent private. */
-static int parent_mount_private(const char *rootfs, struct wren_err **err)
+/* The longest mount point that is a proper prefix of rootfs, from mountinfo: the fallback for
+ * kernels whose statx has no mount id (before 5.8). */
+static char *parent_mount_scan(const char *rootfs, struct wren_err **err)
 {
-	_cleanup_free_ char *mi = NULL, *best = NULL;
+	_cleanup_free_ char *mi = NULL;
+	char *best = NULL, *line, *save = NULL;
 	size_t best_len = 0;
-	char *line, *save = NULL;
 
-	if (read_file("/proc/self/mountinfo", 1 << 22, &mi, NULL) < 0)
-		return wren_err_errno(err, errno, "read /proc/self/mountinfo");
+	if (read_file("/proc/self/mountinfo", 1 << 26, &mi, NULL) < 0) {
+		wren_err_errno(err, errno, "read /proc/self/mountinfo");
+		return NULL;
+	}
 	for (line = strtok_r(mi, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char mp[PATH_MAX];
 		size_t l;
@@ -443,8 +446,57 @@ static int parent_mount_private(const char *rootfs, struct wren_err **err)
 			best_len = l;
 		}
 	}
-	if (best && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
-		return wren_err_errno(err, errno, "make %s private", best);
+	return best ? best : xstrdup("/");
+}
+
+static int mount_id(const char *path, uint64_t *id)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return -1;
+	*id = stx.stx_mnt_id;
+	return 0;
+}
+
+/* The mount point of the mount holding rootfs's parent directory: climb from that directory
+ * while its parent has the same mount id. Some stat calls, however many mounts the host has
+ * (mountinfo lists every container's overlay). */
+static char *parent_mount_of(const char *rootfs, struct wren_err **err)
+{
+	_cleanup_free_ char *dir = xstrdup(rootfs);
+	uint64_t id, up;
+	char *slash;
+
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return xstrdup("/");
+	*slash = '\0';
+	if (mount_id(dir, &id) < 0)
+		return parent_mount_scan(rootfs, err);
+	while ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mount_id(dir, &up) < 0)
+			return parent_mount_scan(rootfs, err);
+		if (up != id) {
+			*slash = '/';
+			return steal_ptr(&dir);
+		}
+	}
+	if (mount_id("/", &up) < 0)
+		return parent_mount_scan(rootfs, err);
+	return up == id ? xstrdup("/") : steal_ptr(&dir);
+}
+
+/* pivot_root refuses a new root whose parent mount is shared: make that parent private. */
+static int parent_mount_private(const char *rootfs, struct wren_err **err)
+{
+	_cleanup_free_ char *mp = parent_mount_of(rootfs, err);
+
+	if (mp == NULL)
+		return -1;
+	if (mount(NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
+		return wren_err_errno(err, errno, "make %s private", mp);
 	return 0;
 }
 
