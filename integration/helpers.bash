@@ -135,6 +135,20 @@ record_shim_socket() {
 	return 0
 }
 
+# The ttrpc address of the shim serving container $1 (unix://...): its bundle's `address` file, or, where
+# that is missing (runc-v2 of containerd 2.x no longer writes it), the "address" of containerd 2.x's
+# <bundle>/bootstrap.json. Fails when neither names one.
+shim_address_of() {
+	local b a
+	b=$(bundle_dir "$1")
+	if [ -e "$b/address" ]; then
+		a=$(cat "$b/address")
+	else
+		a=$(jq -er .address "$b/bootstrap.json") || return 1
+	fi
+	[ -n "$a" ] && echo "$a"
+}
+
 # Task status of container $1 as `ctr task ls` prints it (RUNNING, STOPPED, ...), or "none".
 task_status() {
 	local s
@@ -272,6 +286,23 @@ wren_teardown() {
 		done
 	fi
 	return $rc
+}
+
+# ---- the containerd under test --------------------------------------------------------------------
+
+# The version of the containerd daemon this run talks to (e.g. 1.7.24), as its `ctr version` reports it.
+containerd_version() {
+	ctr_ version | awk '/^Server:/ { s = 1 } s && $1 == "Version:" { sub(/^v/, "", $2); print $2; exit }'
+}
+
+# containerd_at_least MAJOR.MINOR: true if the containerd under test is that version or newer.
+containerd_at_least() {
+	local v want=$1
+	v=$(containerd_version)
+	[ -n "$v" ] || { echo "containerd_at_least: no server version from ctr version" >&2; return 2; }
+	local vmaj=${v%%.*} wmaj=${want%%.*} vrest=${v#*.} wrest=${want#*.}
+	local vmin=${vrest%%.*} wmin=${wrest%%.*}
+	((vmaj > wmaj || (vmaj == wmaj && vmin >= wmin)))
 }
 
 # ---- assertions (bats-assert is not packaged in Debian 12) ----------------------------------------
