@@ -59,11 +59,20 @@ shim_address() { shim_address_of "$1"; }
 	ctr_ container delete "$b"
 	local i
 	for ((i = 0; i < 50; i++)); do
-		[ -d "/proc/$shim" ] || break
+		process_gone "$shim" && break
 		sleep 0.1
 	done
-	[ ! -d "/proc/$shim" ]
-	[ ! -S "$sock" ]
+	process_gone "$shim"
+	# nobody listens on the socket any more, and (wren) its file is gone. runc-v2 of containerd 2.x leaves
+	# the file behind, not listening (seen with 2.1.9): for it only the listening check holds there.
+	if awk -v s="$sock" '$8 == s { f = 1 } END { exit !f }' /proc/net/unix; then
+		echo "something still listens on $sock" >&2
+		false
+	fi
+	if [ "$RUNTIME" = io.containerd.runc.v2 ] && containerd_at_least 2.0; then
+		return 0
+	fi
+	[ ! -S "$sock" ] || { echo "socket file $sock still there: $(ls -l "$sock")" >&2; false; }
 }
 
 @test "group: io.kubernetes.cri.sandbox-id groups too; an exit in one container leaves the other running" {

@@ -168,6 +168,14 @@ shim_pid_of() {
 	[ -n "$pid" ] && awk '{ print $4 }' "/proc/$pid/stat"
 }
 
+# True if process $1 has exited: no /proc entry, or a zombie its parent has not reaped yet (in this VM the
+# adopter of orphans, pid 1, reaps late; a zombie holds no files, sockets or mounts).
+process_gone() {
+	local st
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
 # Pids of the processes whose cwd is DIR (a shim's cwd is its bundle).
 pids_with_cwd() {
 	find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$1" -printf '%h\n' 2>/dev/null | sed 's|^/proc/||'

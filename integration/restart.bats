@@ -124,7 +124,12 @@ assert_counter_complete() {
 		# the exit did reach containerd, as the empty Pids it judged by; its code does not (containerd
 		# deletes the task without asking for it, and starts serving only after that)
 		assert_nothing_left "$CID"
-		[ ! -d "/proc/$shim" ]
+		# the shim exited (its adopter, pid 1 here, may not have reaped it yet: a zombie counts as gone)
+		for ((i = 0; i < 50; i++)); do
+			process_gone "$shim" && break
+			sleep 0.1
+		done
+		process_gone "$shim" || { echo "shim $shim still there: $(grep -E '^(State|PPid)' "/proc/$shim/status")" >&2; false; }
 		return 0
 	fi
 	wait_for_status "$CID" STOPPED
