@@ -9,16 +9,23 @@ teardown_file() { wren_teardown_file; }
 setup() { wren_setup; }
 teardown() { wren_teardown; }
 
-# run_grouped ID ANNOTATION=VALUE CMD...
+# run_grouped ID ANNOTATION=VALUE [CTR-RUN-FLAGS... --] CMD...
 run_grouped() {
-	local id=$1 ann=$2
+	local id=$1 ann=$2 flags=()
 	shift 2
-	ctr_ run -d --runtime "$RUNTIME" --annotation "$ann" "$IMAGE" "$id" "$@"
+	if [[ " $* " == *" -- "* ]]; then
+		while [ "$1" != -- ]; do
+			flags+=("$1")
+			shift
+		done
+		shift
+	fi
+	ctr_ run -d --runtime "$RUNTIME" --annotation "$ann" "${flags[@]}" "$IMAGE" "$id" "$@"
 	wait_for_status "$id" RUNNING
 	record_shim_socket "$id"
 }
 
-shim_address() { cat "$(bundle_dir "$1")/address"; }
+shim_address() { shim_address_of "$1"; }
 
 @test "group: two containers of a group share one daemon; deleting the first keeps the second; the daemon goes with the last" {
 	local a=$CID b
@@ -52,19 +59,37 @@ shim_address() { cat "$(bundle_dir "$1")/address"; }
 	ctr_ container delete "$b"
 	local i
 	for ((i = 0; i < 50; i++)); do
-		[ -d "/proc/$shim" ] || break
+		process_gone "$shim" && break
 		sleep 0.1
 	done
-	[ ! -d "/proc/$shim" ]
-	[ ! -S "$sock" ]
+	process_gone "$shim"
+	# nobody listens on the socket any more, and (wren) its file is gone. runc-v2 of containerd 2.x leaves
+	# the file behind, not listening (seen with 2.1.9): for it only the listening check holds there.
+	if awk -v s="$sock" '$8 == s { f = 1 } END { exit !f }' /proc/net/unix; then
+		echo "something still listens on $sock" >&2
+		false
+	fi
+	if [ "$RUNTIME" = io.containerd.runc.v2 ] && containerd_at_least 2.0; then
+		return 0
+	fi
+	[ ! -S "$sock" ] || { echo "socket file $sock still there: $(ls -l "$sock")" >&2; false; }
 }
 
 @test "group: io.kubernetes.cri.sandbox-id groups too; an exit in one container leaves the other running" {
 	local a=$CID b
 	b=$(new_cid)
 	run_grouped "$a" "io.kubernetes.cri.sandbox-id=sbx-$a" sleep 1000
-	run_grouped "$b" "io.kubernetes.cri.sandbox-id=sbx-$a" sh -c 'sleep 1; exit 6'
-	[ "$(shim_pid_of "$a")" = "$(shim_pid_of "$b")" ]
+	# b exits 6 when the test creates ctl/exit, not on a timer: its init must still be there while the
+	# test reads its parent (on a loaded machine a `sleep 1` could be over by then)
+	mkdir -p "$BATS_TEST_TMPDIR/ctl"
+	run_grouped "$b" "io.kubernetes.cri.sandbox-id=sbx-$a" \
+		--mount "type=bind,src=$BATS_TEST_TMPDIR/ctl,dst=/ctl,options=rbind:rw" -- \
+		sh -c 'while [ ! -e /ctl/exit ]; do usleep 20000; done; exit 6'
+	local shim
+	shim=$(shim_pid_of "$a")
+	[ -n "$shim" ] && [ "$shim" = "$(shim_pid_of "$b")" ]
+	[ "$(task_status "$b")" = RUNNING ]
+	touch "$BATS_TEST_TMPDIR/ctl/exit"
 	wait_for_status "$b" STOPPED
 	[ "$(task_status "$a")" = RUNNING ]
 	run --separate-stderr ctr_ task delete "$b"

@@ -135,6 +135,20 @@ record_shim_socket() {
 	return 0
 }
 
+# The ttrpc address of the shim serving container $1 (unix://...): its bundle's `address` file, or, where
+# that is missing (runc-v2 of containerd 2.x no longer writes it), the "address" of containerd 2.x's
+# <bundle>/bootstrap.json. Fails when neither names one.
+shim_address_of() {
+	local b a
+	b=$(bundle_dir "$1")
+	if [ -e "$b/address" ]; then
+		a=$(cat "$b/address")
+	else
+		a=$(jq -er .address "$b/bootstrap.json") || return 1
+	fi
+	[ -n "$a" ] && echo "$a"
+}
+
 # Task status of container $1 as `ctr task ls` prints it (RUNNING, STOPPED, ...), or "none".
 task_status() {
 	local s
@@ -152,6 +166,14 @@ shim_pid_of() {
 	local pid
 	pid=$(task_pid "$1")
 	[ -n "$pid" ] && awk '{ print $4 }' "/proc/$pid/stat"
+}
+
+# True if process $1 has exited: no /proc entry, or a zombie its parent has not reaped yet (in this VM the
+# adopter of orphans, pid 1, reaps late; a zombie holds no files, sockets or mounts).
+process_gone() {
+	local st
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "$st" = Z ]
 }
 
 # Pids of the processes whose cwd is DIR (a shim's cwd is its bundle).
@@ -272,6 +294,23 @@ wren_teardown() {
 		done
 	fi
 	return $rc
+}
+
+# ---- the containerd under test --------------------------------------------------------------------
+
+# The version of the containerd daemon this run talks to (e.g. 1.7.24), as its `ctr version` reports it.
+containerd_version() {
+	ctr_ version | awk '/^Server:/ { s = 1 } s && $1 == "Version:" { sub(/^v/, "", $2); print $2; exit }'
+}
+
+# containerd_at_least MAJOR.MINOR: true if the containerd under test is that version or newer.
+containerd_at_least() {
+	local v want=$1
+	v=$(containerd_version)
+	[ -n "$v" ] || { echo "containerd_at_least: no server version from ctr version" >&2; return 2; }
+	local vmaj=${v%%.*} wmaj=${want%%.*} vrest=${v#*.} wrest=${want#*.}
+	local vmin=${vrest%%.*} wmin=${wrest%%.*}
+	((vmaj > wmaj || (vmaj == wmaj && vmin >= wmin)))
 }
 
 # ---- assertions (bats-assert is not packaged in Debian 12) ----------------------------------------
