@@ -12,6 +12,11 @@ setup() { wren_setup; }
 teardown() {
 	# the shim cgroup of the runc-options test, if a failure left it
 	[ -z "${SHIM_CG:-}" ] || rmdir "$SHIM_CG" 2>/dev/null || true
+	# a test that failed before its Shutdown leaves the daemon it started: stop it (a passing
+	# test must have stopped it itself, which wren_teardown checks)
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		pkill -KILL -f -- "containerd-shim-wren-v2 .*-id $CID( |\$)" || true
+	fi
 	wren_teardown
 }
 
