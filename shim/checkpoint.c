@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/util.h"
 #include "shim/checkpoint.h"
+#include "shim/child.h"
 #include "shim/log.h"
 #include "shim/reply.h"
 #include "shim/task.h"
@@ -430,20 +430,9 @@ static int spawn_criu(char **argv, int log_fd, pid_t *pid, struct wren_err **err
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none, dfl;
 	int r;
 
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	/* the daemon blocks these (signalfd) and ignores SIGPIPE: criu gets the defaults */
-	sigaddset(&dfl, SIGCHLD);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
+	shim_child_spawnattr(&attr);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, log_fd, 1);

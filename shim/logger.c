@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "runtime/syscalls.h"
 #include "runtime/util.h"
+#include "shim/child.h"
 #include "shim/log.h"
 #include "shim/logger.h"
 
@@ -252,20 +252,9 @@ static int spawn(char **argv, char **envp, int fd3, int fd4, int fd5, pid_t *pid
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none, dfl;
 	int r;
 
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	/* the daemon blocks these (signalfd) and ignores SIGPIPE: the logger gets the defaults */
-	sigaddset(&dfl, SIGCHLD);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
+	shim_child_spawnattr(&attr);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
