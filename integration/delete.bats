@@ -7,30 +7,8 @@ setup_file() { wren_setup_file; }
 teardown_file() { wren_teardown_file; }
 setup() { wren_setup; }
 teardown() {
-	if [ -n "${EVENTS_PID:-}" ]; then
-		kill "$EVENTS_PID" 2>/dev/null || true
-		wait "$EVENTS_PID" 2>/dev/null || true
-	fi
+	stop_events
 	wren_teardown
-}
-
-# Record containerd's events for this namespace in $BATS_TEST_TMPDIR/events.
-watch_events() {
-	ctr_ events >"$BATS_TEST_TMPDIR/events" 2>&1 3>&- &
-	EVENTS_PID=$!
-	sleep 0.3 # let the subscription start
-}
-
-# wait_for_event TOPIC PATTERN: a line with that topic matching the extended regex
-wait_for_event() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep " $1 " "$BATS_TEST_TMPDIR/events" | grep -qE "$2" && return 0
-		sleep 0.1
-	done
-	echo "no $1 event matching $2; events:" >&2
-	cat "$BATS_TEST_TMPDIR/events" >&2
-	return 1
 }
 
 @test "delete: after kill -9 of the shim daemon, containerd cleans up and reports exit 137" {

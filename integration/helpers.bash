@@ -357,3 +357,38 @@ cg_dir() {
 		echo "/sys/fs/cgroup/$WREN_NS/$1"
 	fi
 }
+
+# ---- containerd's events ---------------------------------------------------------------------------
+
+# watch_events: record containerd's events for this namespace in $BATS_TEST_TMPDIR/events, until
+# stop_events (call it from teardown).
+watch_events() {
+	ctr_ events >"$BATS_TEST_TMPDIR/events" 2>&1 3>&- &
+	EVENTS_PID=$!
+	sleep 0.3 # let the subscription start
+}
+
+stop_events() {
+	if [ -n "${EVENTS_PID:-}" ]; then
+		kill "$EVENTS_PID" 2>/dev/null || true
+		wait "$EVENTS_PID" 2>/dev/null || true
+		EVENTS_PID=
+	fi
+}
+
+# events_of TOPIC PATTERN: the event lines with that topic matching the extended regex, in order
+events_of() {
+	grep " $1 " "$BATS_TEST_TMPDIR/events" | grep -E "$2" || true
+}
+
+# wait_for_event TOPIC PATTERN: wait up to 10 s for such an event; print all events if none comes
+wait_for_event() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(events_of "$1" "$2")" ] && return 0
+		sleep 0.1
+	done
+	echo "no $1 event matching $2; events:" >&2
+	cat "$BATS_TEST_TMPDIR/events" >&2
+	return 1
+}
