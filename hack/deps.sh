@@ -4,7 +4,7 @@
 #
 # build:        build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
 #               (google/protobuf/*.proto) protobuf-compiler libseccomp-dev libcap-dev libcgroup-dev
-#               libcjson-dev
+#               libcjson-dev (its Debian source, built static for the shim: hack/cjson.sh, dpkg-dev)
 # unit tests:   libcmocka-dev; clang and libclang-rt-14-dev (sanitizers, libFuzzer)
 # integration:  bats, containerd (1.6.20, only the binaries: tests run a private daemon), runc (the
 #               reference runtime), busybox-static and umoci (the offline test image), jq (specs, bundle

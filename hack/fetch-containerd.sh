@@ -9,13 +9,17 @@
 #   1.7.24   Debian 13 "trixie", package containerd 1.7.24~ds1-*
 #   2.1.9    Debian "sid",       package containerd 2.1.9+ds1-*
 #
-# The .debs come from the same Debian archive the machine uses, through a private apt configuration (its own
-# sources list, lists and cache under the cache dir); the system's sources, lists and packages are untouched.
+# The .debs come from the same Debian archive the machine uses, through a private apt configuration
+# (hack/private-apt.sh: its own sources list, lists and cache under the cache dir); the system's sources,
+# lists and packages are untouched.
 # Cache: ${WREN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wren}/containerd/<version>/ (the .deb and its unpacked
 # tree). A version already unpacked is used as is: no network, no apt. Safe to run concurrently (flock).
 # Environment: WREN_DEBIAN_MIRROR (default: the first http(s) URI of the system's Debian sources, else
 # http://deb.debian.org/debian).
 set -euo pipefail
+
+# shellcheck source=hack/private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
 
 cache_root=${WREN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wren}/containerd
 apt_dir=$cache_root/apt
@@ -35,61 +39,18 @@ suite_of() {
 	esac
 }
 
-# The archive the system already uses (deb822 or one-line sources), so no new host is contacted.
-mirror() {
-	local m
-	if [ -n "${WREN_DEBIAN_MIRROR:-}" ]; then
-		echo "$WREN_DEBIAN_MIRROR"
-		return
-	fi
-	m=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-		awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i } /^deb / { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; break } }' |
-		grep -E '^https?://[^ ]*/debian/?$' | head -n 1 || true)
-	echo "${m:-http://deb.debian.org/debian}"
-}
-
-apt_opts() {
-	printf '%s\n' \
-		-o "Dir::Etc::SourceList=$apt_dir/sources.list" \
-		-o "Dir::Etc::SourceParts=$apt_dir/sources.list.d" \
-		-o "Dir::Etc::Preferences=$apt_dir/preferences" \
-		-o "Dir::Etc::PreferencesParts=$apt_dir/preferences.d" \
-		-o "Dir::State::Lists=$apt_dir/lists" \
-		-o "Dir::Cache=$apt_dir/cache" \
-		-o "APT::Architectures=amd64" \
-		-o "APT::Sandbox::User=root" \
-		-o "Acquire::Languages=none"
-}
-
 # Private apt lists for trixie and sid, refreshed at most once a day (or when asked to).
-private_apt_update() {
-	local force=${1:-0} m keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-	[ -r "$keyring" ] || die "$keyring is missing (package debian-archive-keyring)"
-	command -v apt-get >/dev/null || die "apt-get is missing"
-	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources.list.d" \
-		"$apt_dir/preferences.d"
-	: >"$apt_dir/preferences"
-	m=$(mirror)
-	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$m" trixie "$keyring" "$m" sid \
-		>"$apt_dir/sources.list.new"
-	if ! cmp -s "$apt_dir/sources.list.new" "$apt_dir/sources.list" 2>/dev/null; then
-		mv "$apt_dir/sources.list.new" "$apt_dir/sources.list"
-		force=1
-	else
-		rm -f "$apt_dir/sources.list.new"
-	fi
-	if [ "$force" = 1 ] || [ ! -e "$apt_dir/updated" ] || [ -n "$(find "$apt_dir/updated" -mmin +1440)" ]; then
-		log_msg "apt-get update (private lists for trixie and sid from $m)"
-		mapfile -t opts < <(apt_opts)
-		apt-get "${opts[@]}" -qq update >&2 || die "apt-get update of the private lists failed"
-		touch "$apt_dir/updated"
-	fi
+update_lists() {
+	local m
+	m=$(debian_mirror debian)
+	private_apt_update "${1:-0}" "trixie and sid from $m" "$(printf 'deb [signed-by=%s] %s %s main\n' \
+		"$debian_keyring" "$m" trixie "$debian_keyring" "$m" sid)" || die "apt-get update of the private lists failed"
 }
 
 # The Debian version of package containerd in SUITE whose upstream version is VERSION.
 debian_version() {
 	local version=$1 suite=$2 opts
-	mapfile -t opts < <(apt_opts)
+	mapfile -t opts < <(private_apt_opts)
 	apt-cache "${opts[@]}" madison containerd 2>/dev/null |
 		awk -F' *[|] *' -v v="$version" -v s="$suite/" '
 			index($3, s) && (index($2, v "~") == 1 || index($2, v "+") == 1 || index($2, v "-") == 1) { print $2; exit }'
@@ -106,15 +67,15 @@ fetch_one() {
 	mkdir -p "$dir"
 	deb=$(find "$dir" -maxdepth 1 -name 'containerd_*.deb' | head -n 1)
 	if [ -z "$deb" ]; then
-		private_apt_update
+		update_lists
 		dv=$(debian_version "$version" "$suite")
 		if [ -z "$dv" ]; then
-			private_apt_update 1
+			update_lists 1
 			dv=$(debian_version "$version" "$suite")
 		fi
 		[ -n "$dv" ] || die "Debian $suite has no containerd $version any more (apt-cache madison containerd)"
 		log_msg "downloading containerd $dv from $suite"
-		mapfile -t opts < <(apt_opts)
+		mapfile -t opts < <(private_apt_opts)
 		tmp=$(mktemp -d "$dir/dl.XXXXXX")
 		(cd "$tmp" && apt-get "${opts[@]}" -qq download "containerd=$dv" >&2) ||
 			{ rm -rf "$tmp"; die "apt-get download containerd=$dv failed"; }
