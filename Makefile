@@ -61,7 +61,6 @@ TOOL_SRC   := $(wildcard integration/tools/*.c)
 TOOL_BIN   := $(patsubst integration/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 
 .PHONY: all install clean deps unit integration test demo fuzz format check-format asan bench test-matrix test-cgv2
-.SECONDARY:
 
 all: $(SHIM_BIN) $(TOOL_BIN)
 
@@ -76,6 +75,10 @@ $(BUILD)/protos/google/protobuf/%.pb-c.c $(BUILD)/protos/google/protobuf/%.pb-c.
 
 PROTO_ALL_C := $(PROTO_C) $(WKT_C)
 PROTO_ALL_H := $(PROTO_ALL_C:.c=.h)
+# Keep protoc-c's output (made by pattern rules, so intermediate to make). Only these: with an empty
+# .SECONDARY every target is intermediate, and a missing prerequisite such as $(BUILD)/cjson/link
+# would never be made in an existing build tree.
+.SECONDARY: $(PROTO_ALL_C) $(PROTO_ALL_H)
 
 $(BUILD)/obj/protos/%.o: $(BUILD)/protos/%.c | $(PROTO_ALL_H)
 	@mkdir -p $(dir $@)
