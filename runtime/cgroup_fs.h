@@ -45,7 +45,7 @@ int rt_cgfs_signal_pids(const pid_t *pids, size_t n, int sig, struct wren_err **
 /* Poll until dir holds no process (recursively), up to RT_CGROUP_WAIT_MS. */
 int rt_cgfs_wait_empty(const char *dir, struct wren_err **err);
 /* rmdir dir and the cgroups below it, deepest first; a missing dir is fine; EBUSY is retried
- * until RT_CGROUP_WAIT_MS. */
+ * until RT_CGROUP_WAIT_MS. The directory is listed only when its rmdir fails. */
 int rt_cgfs_rmdir_tree(const char *dir, struct wren_err **err);
 /* mkdir each missing component of path below root, recording the ones made (for undo), calling
  * level(dir) on every directory on the way (existing ones included). */

@@ -670,14 +670,19 @@ int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err)
 	size_t n = 0;
 	const char *d = procs_dir(cg);
 
-	if (d != NULL && rt_cgfs_pids(d, &pids, &n, NULL) == 0 && n > 0) {
-		if (rt_cg1_kill(cg, SIGKILL, err) < 0 || rt_cgfs_wait_empty(d, err) < 0)
-			return wren_err_wrap(err, "remove cgroup %s", cg->path);
-	}
-	for (size_t i = 0; i < cg->n_dirs; i++) {
+	for (size_t i = 0; i < cg->n_dirs; i++)
 		closep(&cg->procs_fds[i]);
-		if (rt_cgfs_rmdir_tree(cg->dirs[i], err) < 0)
-			return -1;
+	/* The kernel refuses to remove a cgroup that has processes or cgroups below it (EBUSY),
+	 * so a removal that works is the proof that there is nothing to list or kill: the usual
+	 * case, when the container's processes have all exited, costs one rmdir per hierarchy. */
+	if (d != NULL && rmdir(d) < 0 && errno != ENOENT) {
+		if (rt_cgfs_pids(d, &pids, &n, NULL) == 0 && n > 0 &&
+		    (rt_cg1_kill(cg, SIGKILL, err) < 0 || rt_cgfs_wait_empty(d, err) < 0))
+			return wren_err_wrap(err, "remove cgroup %s", cg->path);
+		d = NULL; /* removed below with the others */
 	}
+	for (size_t i = 0; i < cg->n_dirs; i++)
+		if (cg->dirs[i] != d && rt_cgfs_rmdir_tree(cg->dirs[i], err) < 0)
+			return -1;
 	return 0;
 }

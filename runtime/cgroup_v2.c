@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/cgroup_fs.h"
 #include "runtime/util.h"
@@ -387,6 +388,12 @@ int rt_cg2_destroy(struct rt_cgroup *cg, struct wren_err **err)
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
 
+	/* As on v1: the kernel refuses to remove a cgroup with processes or cgroups below it, so
+	 * only a failed rmdir calls for listing, killing and walking. */
+	if (rmdir(cg->dir) == 0 || errno == ENOENT) {
+		closep(&cg->dirfd);
+		return 0;
+	}
 	if (rt_cgfs_pids(cg->dir, &pids, &n, NULL) == 0 && n > 0) {
 		if (rt_cg2_kill(cg, SIGKILL, err) < 0 || rt_cgfs_wait_empty(cg->dir, err) < 0)
 			return wren_err_wrap(err, "remove cgroup %s", cg->path);

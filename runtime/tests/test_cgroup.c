@@ -749,6 +749,60 @@ static void test_destroy_kills_what_is_left(void **state)
 	assert_true(WIFSIGNALED(st));
 }
 
+/* A container with a cgroup namespace may make cgroups below its own and move processes there:
+ * removal finds them (the kernel refuses the rmdir while they are there), kills what runs in
+ * them and removes them, deepest first. */
+static void test_destroy_removes_the_cgroups_a_container_made_below_its_own(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/nested", test_root);
+	struct rt_cgroup *cg = create_ok(path, NULL);
+	struct wren_err *err = NULL;
+	char mounts[32][256];
+	size_t n = cgroup_mounts(mounts, 32);
+	pid_t a = sleeper();
+	char b[16];
+	int st;
+
+	assert_int_equal(rt_cgroup_attach(cg, a, NULL), 0);
+	snprintf(b, sizeof(b), "%d", (int)a);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *empty = xasprintf("%s%s/empty", mounts[i], path);
+		_cleanup_free_ char *deeper = xasprintf("%s%s/busy/deeper", mounts[i], path);
+
+		assert_int_equal(mkdir_p(empty, 0755), 0);
+		assert_int_equal(mkdir_p(deeper, 0755), 0);
+		/* cpuset: a cgroup without cpus takes no task; the process stays above */
+		if (rt_cgfs_write(deeper, "cgroup.procs", b, NULL) < 0)
+			assert_int_equal(errno, ENOSPC);
+	}
+	if (rt_cgroup_destroy(cg, &err) < 0)
+		fail_msg("destroy: %s", err->msg);
+	rt_cgroup_free(cg);
+	assert_false(exists_anywhere(path));
+	assert_int_equal(waitpid(a, &st, 0), a);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+/* Only child cgroups, no process: no kill, and still nothing left. */
+static void test_destroy_removes_empty_child_cgroups(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/children", test_root);
+	struct rt_cgroup *cg = create_ok(path, NULL);
+	struct wren_err *err = NULL;
+	char mounts[32][256];
+	size_t n = cgroup_mounts(mounts, 32);
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *d = xasprintf("%s%s/a/b", mounts[i], path);
+
+		assert_int_equal(mkdir_p(d, 0755), 0);
+	}
+	if (rt_cgroup_destroy(cg, &err) < 0)
+		fail_msg("destroy: %s", err->msg);
+	rt_cgroup_free(cg);
+	assert_false(exists_anywhere(path));
+}
+
 static void test_open_and_cleanup_of_a_missing_cgroup(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/never", test_root);
@@ -829,6 +883,8 @@ int main(void)
 	    cmocka_unit_test(test_failed_create_leaves_nothing),
 	    cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
 	    cmocka_unit_test(test_destroy_kills_what_is_left),
+	    cmocka_unit_test(test_destroy_removes_the_cgroups_a_container_made_below_its_own),
+	    cmocka_unit_test(test_destroy_removes_empty_child_cgroups),
 	    cmocka_unit_test(test_open_and_cleanup_of_a_missing_cgroup),
 	    cmocka_unit_test(test_cleanup_removes_an_existing_cgroup),
 	};
