@@ -216,26 +216,28 @@ int rt_cgfs_rmdir_tree(const char *dir, struct wren_err **err)
 }
 
 int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_t *n_made,
-			 int (*level)(const char *dir, bool is_leaf, struct wren_err **err),
-			 struct wren_err **err)
+			 int (*level)(const char *dir, bool made, bool is_leaf, void *arg,
+				      struct wren_err **err),
+			 void *arg, struct wren_err **err)
 {
 	_cleanup_free_ char *full = xasprintf("%s%s", root, path);
 	size_t rl = strlen(root);
 
 	/* Walk "/a/b/c" as root/a, root/a/b, root/a/b/c. */
 	for (char *s = full + rl + 1;; s++) {
-		bool leaf = *s == '\0';
+		bool leaf = *s == '\0', fresh;
 
 		if (*s != '/' && !leaf)
 			continue;
 		*s = '\0';
-		if (mkdir(full, 0755) == 0) {
+		fresh = mkdir(full, 0755) == 0;
+		if (fresh) {
 			*made = xrealloc(*made, (*n_made + 1) * sizeof(char *));
 			(*made)[(*n_made)++] = xstrdup(full);
 		} else if (errno != EEXIST) {
 			return wren_err_errno(err, errno, "cgroup: mkdir %s", full);
 		}
-		if (level != NULL && level(full, leaf, err) < 0)
+		if (level != NULL && level(full, fresh, leaf, arg, err) < 0)
 			return -1;
 		if (leaf)
 			return 0;

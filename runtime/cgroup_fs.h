@@ -48,10 +48,12 @@ int rt_cgfs_wait_empty(const char *dir, struct wren_err **err);
  * until RT_CGROUP_WAIT_MS. The directory is listed only when its rmdir fails. */
 int rt_cgfs_rmdir_tree(const char *dir, struct wren_err **err);
 /* mkdir each missing component of path below root, recording the ones made (for undo), calling
- * level(dir) on every directory on the way (existing ones included). */
+ * level(dir, made, is_leaf, arg) on every directory on the way (existing ones included, made
+ * false), from the top down. */
 int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_t *n_made,
-			 int (*level)(const char *dir, bool is_leaf, struct wren_err **err),
-			 struct wren_err **err);
+			 int (*level)(const char *dir, bool made, bool is_leaf, void *arg,
+				      struct wren_err **err),
+			 void *arg, struct wren_err **err);
 /* rmdir the directories recorded by rt_cgfs_mkdir_levels, deepest first, and free the list. */
 void rt_cgfs_undo_mkdirs(char **made, size_t n_made);
 void rt_cgfs_sleep_ms(long ms);

@@ -482,24 +482,41 @@ int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
 /* A new cpuset cgroup starts with empty cpus and mems, and no task can join it until they are
- * set: inherit the parent's on every level we pass. */
-static int cpuset_level(const char *dir, bool is_leaf, struct wren_err **err)
+ * set: each level we pass gets its parent's where it has none. What a level ends up with is
+ * carried to the next, so no file is read twice: vals[] hold the last level's cpus and mems. */
+struct cpuset_walk {
+	char *vals[2];
+};
+
+static const char *const cpuset_files[] = {"cpuset.cpus", "cpuset.mems"};
+
+static int cpuset_level(const char *dir, bool made, bool is_leaf, void *arg, struct wren_err **err)
 {
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	_cleanup_free_ char *parent = xstrdup(dir);
-	char *slash = strrchr(parent, '/');
+	struct cpuset_walk *w = arg;
 
-	if (slash == NULL)
-		return 0;
-	*slash = '\0';
 	for (size_t i = 0; i < 2; i++) {
-		_cleanup_free_ char *cur = NULL, *pv = NULL;
+		_cleanup_free_ char *cur = NULL;
 
-		if (rt_cgfs_read(dir, files[i], &cur) == 0 && cur[0] != '\0')
+		/* A level made just now has nothing of its own (or, with the parent's
+		 * cgroup.clone_children, a copy of the parent's, which is what is written): no need
+		 * to read it. */
+		if (!made && rt_cgfs_read(dir, cpuset_files[i], &cur) == 0 && cur[0] != '\0') {
+			free(w->vals[i]);
+			w->vals[i] = steal_ptr(&cur);
 			continue;
-		if (rt_cgfs_read(parent, files[i], &pv) < 0)
-			return wren_err_errno(err, errno, "cgroup: read %s/%s", parent, files[i]);
-		if (rt_cgfs_write(dir, files[i], pv, err) < 0)
+		}
+		if (w->vals[i] == NULL) { /* the first level below the hierarchy's root */
+			_cleanup_free_ char *parent = xstrdup(dir);
+			char *slash = strrchr(parent, '/');
+
+			if (slash == NULL)
+				return 0;
+			*slash = '\0';
+			if (rt_cgfs_read(parent, cpuset_files[i], &w->vals[i]) < 0)
+				return wren_err_errno(err, errno, "cgroup: read %s/%s", parent,
+						      cpuset_files[i]);
+		}
+		if (rt_cgfs_write(dir, cpuset_files[i], w->vals[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -514,10 +531,14 @@ int rt_cg1_create(struct rt_cgroup *cg, const struct rt_resources *res, struct w
 		return -1;
 	for (size_t i = 0; i < cg->n_dirs; i++) {
 		_cleanup_free_ char *mnt = mount_of(cg, i);
+		struct cpuset_walk w = {{NULL, NULL}};
 		bool cpuset = has_ctrl(cg->ctrls[i], "cpuset");
+		int r = rt_cgfs_mkdir_levels(mnt, cg->path, &made, &n_made,
+					     cpuset ? cpuset_level : NULL, &w, err);
 
-		if (rt_cgfs_mkdir_levels(mnt, cg->path, &made, &n_made,
-					 cpuset ? cpuset_level : NULL, err) < 0)
+		free(w.vals[0]);
+		free(w.vals[1]);
+		if (r < 0)
 			goto fail;
 	}
 	if (rt_cg1_update(cg, res, err) < 0)

@@ -252,7 +252,8 @@ int rt_cg2_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
 /* Enable in dir's subtree_control every controller dir has. One at a time: a controller that
  * cannot be enabled here (e.g. a threaded-only one) must not stop the others; a limit that then
  * needs it fails later with the file's name. */
-static int enable_controllers(const char *dir, bool is_leaf, struct wren_err **err)
+static int enable_controllers(const char *dir, bool made, bool is_leaf, void *arg,
+			      struct wren_err **err)
 {
 	_cleanup_free_ char *avail = NULL, *on = NULL;
 	char *save = NULL;
@@ -294,9 +295,9 @@ int rt_cg2_create(struct rt_cgroup *cg, const struct rt_resources *res, struct w
 	size_t n_made = 0;
 
 	/* The root itself: the walk below starts at its first child. */
-	if (enable_controllers(RT_CGROUP2_ROOT, false, err) < 0 ||
+	if (enable_controllers(RT_CGROUP2_ROOT, false, false, NULL, err) < 0 ||
 	    rt_cgfs_mkdir_levels(RT_CGROUP2_ROOT, cg->path, &made, &n_made, enable_controllers,
-				 err) < 0 ||
+				 NULL, err) < 0 ||
 	    open_dir(cg, err) < 0 || rt_cg2_update(cg, res, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < n_made; i++)

@@ -665,6 +665,34 @@ out:
 	rt_cgroup_free(cg);
 }
 
+/* Every cpuset level on the way gets cpus and mems, whether made now or found empty (made by
+ * someone else and never set), from the level above it. */
+static void test_cpuset_levels_made_or_found_empty_get_their_parents(void **state)
+{
+	_cleanup_free_ char *mid = xasprintf("%s/cs/mid", test_root);
+	_cleanup_free_ char *path = xasprintf("%s/cs/mid/leaf", test_root);
+	_cleanup_free_ char *root_cpus = NULL, *root_mems = NULL, *mid_dir = NULL;
+	const char *levels[] = {test_root, mid, path};
+	struct rt_cgroup *cg;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
+		skip(); /* v2 cpusets inherit their parent's when empty */
+	root_cpus = read_ctl("cpuset", "", "cpuset.cpus");
+	root_mems = read_ctl("cpuset", "", "cpuset.mems");
+	mid_dir = ctrl_dir("cpuset", mid);
+	assert_int_equal(mkdir_p(mid_dir, 0755), 0);
+	cg = create_ok(path, NULL);
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		_cleanup_free_ char *cpus = read_ctl("cpuset", levels[i], "cpuset.cpus");
+		_cleanup_free_ char *mems = read_ctl("cpuset", levels[i], "cpuset.mems");
+
+		assert_string_equal(cpus, root_cpus);
+		assert_string_equal(mems, root_mems);
+	}
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
 static void test_failed_create_leaves_nothing(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/fails/deeper", test_root);
@@ -880,6 +908,7 @@ int main(void)
 	    cmocka_unit_test(test_device_program_decides_in_the_kernel),
 	    cmocka_unit_test(test_device_rules_deny_all_then_allow),
 	    cmocka_unit_test(test_update_with_the_same_device_rules_writes_nothing),
+	    cmocka_unit_test(test_cpuset_levels_made_or_found_empty_get_their_parents),
 	    cmocka_unit_test(test_failed_create_leaves_nothing),
 	    cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
 	    cmocka_unit_test(test_destroy_kills_what_is_left),
