@@ -44,32 +44,108 @@ void rt_cgfs_sleep_ms(long ms)
 		;
 }
 
-int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err)
+int rt_cgfs_dir_open(struct rt_cgfs_dir *d)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	d->fd = open(d->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return d->fd < 0 ? -1 : 0;
+}
 
-	if (write_file(p, val, strlen(val), false) < 0)
-		return wren_err_errno(err, errno, "cgroup: write %s = \"%s\"", p, val);
+void rt_cgfs_dir_close(struct rt_cgfs_dir *d)
+{
+	closep(&d->fd);
+}
+
+int rt_cgfs_open_at(const struct rt_cgfs_dir *d, const char *file, int flags)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (d->fd >= 0)
+		return openat(d->fd, file, flags | O_CLOEXEC);
+	p = xasprintf("%s/%s", d->path, file);
+	return open(p, flags | O_CLOEXEC);
+}
+
+int rt_cgfs_write_at(const struct rt_cgfs_dir *d, const char *file, const char *val,
+		     struct wren_err **err)
+{
+	_cleanup_close_ int fd = rt_cgfs_open_at(d, file, O_WRONLY | O_TRUNC);
+
+	if (fd < 0 || write_all(fd, val, strlen(val)) < 0)
+		return wren_err_errno(err, errno, "cgroup: write %s/%s = \"%s\"", d->path, file,
+				      val);
 	return 0;
 }
 
-int rt_cgfs_read(const char *dir, const char *file, char **out)
+int rt_cgfs_read_fd(int fd, size_t max, char **out, size_t *len)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	size_t cap = 4096, n = 0;
+	char *buf = xmalloc(cap + 1);
+
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			if (cap >= max) {
+				free(buf);
+				errno = EFBIG;
+				return -1;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int rt_cgfs_read_at(const struct rt_cgfs_dir *d, const char *file, char **out)
+{
+	_cleanup_close_ int fd = rt_cgfs_open_at(d, file, O_RDONLY);
 	size_t len = 0;
 
-	if (read_file(p, 1 << 20, out, &len) < 0)
+	if (fd < 0 || rt_cgfs_read_fd(fd, 1 << 20, out, &len) < 0)
 		return -1;
 	while (len > 0 && (*out)[len - 1] == '\n')
 		(*out)[--len] = '\0';
 	return 0;
 }
 
+bool rt_cgfs_exists_at(const struct rt_cgfs_dir *d, const char *file)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (d->fd >= 0)
+		return faccessat(d->fd, file, F_OK, 0) == 0;
+	p = xasprintf("%s/%s", d->path, file);
+	return access(p, F_OK) == 0;
+}
+
+int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err)
+{
+	return rt_cgfs_write_at(&RT_CGFS_DIR(dir), file, val, err);
+}
+
+int rt_cgfs_read(const char *dir, const char *file, char **out)
+{
+	return rt_cgfs_read_at(&RT_CGFS_DIR(dir), file, out);
+}
+
 bool rt_cgfs_exists(const char *dir, const char *file)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
-
-	return access(p, F_OK) == 0;
+	return rt_cgfs_exists_at(&RT_CGFS_DIR(dir), file);
 }
 
 static int read_procs(const char *dir, pid_t **out, size_t *n, size_t *cap)

@@ -33,11 +33,33 @@ struct rt_cgroup {
 };
 
 /* ---- cgroupfs files (cgroup.c) ---- */
-/* Write val to dir/file; the error names both: `cgroup: memory.max = "64": invalid argument`. */
+/* A cgroup directory to open files in. With fd >= 0 (rt_cgfs_dir_open) a file is opened with
+ * openat(fd, file), which walks one component instead of the whole /sys/fs/cgroup/<ctrl>/<path>;
+ * with fd -1 by path. path names the files in errors either way. */
+struct rt_cgfs_dir {
+	const char *path;
+	int fd;
+};
+#define RT_CGFS_DIR(p) ((struct rt_cgfs_dir){.path = (p), .fd = -1})
+/* Open d->path (set by the caller) as an O_PATH directory; on failure d->fd stays -1 and the
+ * files are opened by path, so a caller may ignore the result. -1 with errno. */
+int rt_cgfs_dir_open(struct rt_cgfs_dir *d);
+void rt_cgfs_dir_close(struct rt_cgfs_dir *d);
+#define _cleanup_cgfs_dir_ __attribute__((cleanup(rt_cgfs_dir_close)))
+/* open(2) of d's file; -1 with errno. */
+int rt_cgfs_open_at(const struct rt_cgfs_dir *d, const char *file, int flags);
+/* Write val to d's file; the error names both: `cgroup: memory.max = "64": invalid argument`. */
+int rt_cgfs_write_at(const struct rt_cgfs_dir *d, const char *file, const char *val,
+		     struct wren_err **err);
+/* Read d's file (small control files only), trailing newline stripped. -1 with errno, no err. */
+int rt_cgfs_read_at(const struct rt_cgfs_dir *d, const char *file, char **out);
+bool rt_cgfs_exists_at(const struct rt_cgfs_dir *d, const char *file);
+/* The same, by path: dir/file. */
 int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err);
-/* Read dir/file (small control files only), trailing newline stripped. -1 with errno, no err. */
 int rt_cgfs_read(const char *dir, const char *file, char **out);
 bool rt_cgfs_exists(const char *dir, const char *file);
+/* Read all of the file open at fd, at most max bytes, NUL-terminated; -1 with errno. */
+int rt_cgfs_read_fd(int fd, size_t max, char **out, size_t *len);
 /* Every pid in dir/cgroup.procs and in the cgroups below it. */
 int rt_cgfs_pids(const char *dir, pid_t **out, size_t *n, struct wren_err **err);
 /* Signal each pid of a list; ESRCH (already gone) is fine. */
@@ -70,7 +92,8 @@ int rt_cg1_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err);
 int rt_cg1_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err);
 int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err);
 /* The spec's device rules on a v1 devices cgroup dir (cgroup_v1_devices.c). */
-int rt_cg1_set_devices(const char *dir, const struct rt_resources *r, struct wren_err **err);
+int rt_cg1_set_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+		       struct wren_err **err);
 
 int rt_cg2_create(struct rt_cgroup *cg, const struct rt_resources *res, struct wren_err **err);
 int rt_cg2_open(struct rt_cgroup *cg, struct wren_err **err);

@@ -239,24 +239,27 @@ static char *mount_of(const struct rt_cgroup *cg, size_t i)
 
 /* ---- resources --------------------------------------------------------------------------- */
 
-static int write_i64(const char *dir, const char *file, int64_t v, struct wren_err **err)
+static int write_i64(const struct rt_cgfs_dir *d, const char *file, int64_t v,
+		     struct wren_err **err)
 {
 	char b[32];
 
 	snprintf(b, sizeof(b), "%" PRId64, v);
-	return rt_cgfs_write(dir, file, b, err);
+	return rt_cgfs_write_at(d, file, b, err);
 }
 
-static int write_u64(const char *dir, const char *file, uint64_t v, struct wren_err **err)
+static int write_u64(const struct rt_cgfs_dir *d, const char *file, uint64_t v,
+		     struct wren_err **err)
 {
 	char b[32];
 
 	snprintf(b, sizeof(b), "%" PRIu64, v);
-	return rt_cgfs_write(dir, file, b, err);
+	return rt_cgfs_write_at(d, file, b, err);
 }
 
 /* blockIO's per-device lists, one "major:minor value" line per write, as the kernel takes them. */
-static int set_blkio_devices(const char *d, const struct rt_resources *r, struct wren_err **err)
+static int set_blkio_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+			     struct wren_err **err)
 {
 	static const char *const files[RT_BLKIO_NLISTS] = {
 	    [RT_BLKIO_READ_BPS] = "blkio.throttle.read_bps_device",
@@ -264,8 +267,9 @@ static int set_blkio_devices(const char *d, const struct rt_resources *r, struct
 	    [RT_BLKIO_READ_IOPS] = "blkio.throttle.read_iops_device",
 	    [RT_BLKIO_WRITE_IOPS] = "blkio.throttle.write_iops_device",
 	};
-	const char *wfile = rt_cgfs_exists(d, "blkio.bfq.weight_device") ? "blkio.bfq.weight_device"
-									 : "blkio.weight_device";
+	const char *wfile = rt_cgfs_exists_at(d, "blkio.bfq.weight_device")
+				? "blkio.bfq.weight_device"
+				: "blkio.weight_device";
 	char line[96];
 
 	if (r->has_blkio_leaf_weight && r->blkio_leaf_weight != 0 &&
@@ -276,12 +280,12 @@ static int set_blkio_devices(const char *d, const struct rt_resources *r, struct
 
 		snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %u", b->major, b->minor,
 			 (unsigned)b->weight);
-		if (b->has_weight && rt_cgfs_write(d, wfile, line, err) < 0)
+		if (b->has_weight && rt_cgfs_write_at(d, wfile, line, err) < 0)
 			return -1;
 		snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %u", b->major, b->minor,
 			 (unsigned)b->leaf_weight);
 		if (b->has_leaf_weight &&
-		    rt_cgfs_write(d, "blkio.leaf_weight_device", line, err) < 0)
+		    rt_cgfs_write_at(d, "blkio.leaf_weight_device", line, err) < 0)
 			return -1;
 	}
 	for (int l = RT_BLKIO_READ_BPS; l < RT_BLKIO_NLISTS; l++) {
@@ -290,7 +294,7 @@ static int set_blkio_devices(const char *d, const struct rt_resources *r, struct
 
 			snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %" PRIu64, b->major,
 				 b->minor, b->rate);
-			if (rt_cgfs_write(d, files[l], line, err) < 0)
+			if (rt_cgfs_write_at(d, files[l], line, err) < 0)
 				return -1;
 		}
 	}
@@ -313,11 +317,12 @@ static int missing(const char *ctrl, struct wren_err **err)
 }
 
 /* 0 means "not set" for the memory values, as in runc (and containerd sends 0 for no limit). */
-static int set_memory(const char *d, const struct rt_resources *r, struct wren_err **err)
+static int set_memory(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+		      struct wren_err **err)
 {
 	int64_t limit = r->has_memory_limit ? r->memory_limit : 0;
 	int64_t swap = r->has_memory_swap ? r->memory_swap : 0;
-	bool memsw = rt_cgfs_exists(d, "memory.memsw.limit_in_bytes");
+	bool memsw = rt_cgfs_exists_at(d, "memory.memsw.limit_in_bytes");
 
 	/* Unlimited memory with swap unset means unlimited swap too. */
 	if (limit == -1 && swap == 0 && memsw)
@@ -328,7 +333,7 @@ static int set_memory(const char *d, const struct rt_resources *r, struct wren_e
 		_cleanup_free_ char *cur = NULL;
 		int64_t cur_limit = 0;
 
-		if (rt_cgfs_read(d, "memory.limit_in_bytes", &cur) == 0)
+		if (rt_cgfs_read_at(d, "memory.limit_in_bytes", &cur) == 0)
 			cur_limit = strtoll(cur, NULL, 10);
 		/* The kernel insists on memory <= memory+swap at every step: raise memsw first when
 		 * growing, lower the memory limit first when shrinking. */
@@ -354,7 +359,7 @@ static int set_memory(const char *d, const struct rt_resources *r, struct wren_e
 	    write_u64(d, "memory.swappiness", r->memory_swappiness, err) < 0)
 		return -1;
 	if (r->has_disable_oom_killer && r->disable_oom_killer &&
-	    rt_cgfs_write(d, "memory.oom_control", "1", err) < 0)
+	    rt_cgfs_write_at(d, "memory.oom_control", "1", err) < 0)
 		return -1;
 	/* memory.kernel: kmem limits are gone from the kernel (5.16 deprecated, 6.x removed);
 	 * runc ignores them too. */
@@ -369,7 +374,7 @@ static bool wants_memory(const struct rt_resources *r)
 	       r->has_memory_swappiness || (r->has_disable_oom_killer && r->disable_oom_killer);
 }
 
-static int set_cpu(const char *d, const struct rt_resources *r, struct wren_err **err)
+static int set_cpu(const struct rt_cgfs_dir *d, const struct rt_resources *r, struct wren_err **err)
 {
 	if (r->has_cpu_shares && r->cpu_shares != 0 &&
 	    write_u64(d, "cpu.shares", r->cpu_shares, err) < 0)
@@ -392,15 +397,8 @@ static int set_cpu(const char *d, const struct rt_resources *r, struct wren_err 
 	return 0;
 }
 
-static bool wants_cpu(const struct rt_resources *r)
-{
-	return (r->has_cpu_shares && r->cpu_shares) || (r->has_cpu_period && r->cpu_period) ||
-	       (r->has_cpu_quota && r->cpu_quota) ||
-	       (r->has_cpu_realtime_period && r->cpu_realtime_period) ||
-	       (r->has_cpu_realtime_runtime && r->cpu_realtime_runtime) || r->has_cpu_idle;
-}
-
-static int set_hugetlb(const char *d, const struct rt_resources *r, struct wren_err **err)
+static int set_hugetlb(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+		       struct wren_err **err)
 {
 	for (size_t i = 0; i < r->n_hugepage_limits; i++) {
 		_cleanup_free_ char *f =
@@ -412,69 +410,138 @@ static int set_hugetlb(const char *d, const struct rt_resources *r, struct wren_
 	return 0;
 }
 
+/* A controller's directory for the files one call writes there: opened once (each file then walks
+ * one path component instead of /sys/fs/cgroup/<ctrl>/<path>/) when there is more than one file,
+ * since opening the directory costs a walk and a close of its own. */
+static int ctrl_dir(const struct rt_cgroup *cg, const char *ctrl, unsigned files,
+		    struct rt_cgfs_dir *d, struct wren_err **err)
+{
+	*d = RT_CGFS_DIR(dir_of(cg, ctrl));
+	if (d->path == NULL)
+		return missing(ctrl, err);
+	if (files > 1)
+		rt_cgfs_dir_open(d);
+	return 0;
+}
+
+static int update_memory(const struct rt_cgroup *cg, const struct rt_resources *r,
+			 struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+
+	if (!wants_memory(r))
+		return 0;
+	/* memory.memsw.limit_in_bytes is looked at, and at least one file written */
+	if (ctrl_dir(cg, "memory", 2, &d, err) < 0)
+		return -1;
+	return set_memory(&d, r, err);
+}
+
+static int update_cpu(const struct rt_cgroup *cg, const struct rt_resources *r,
+		      struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+	unsigned files = (r->has_cpu_shares && r->cpu_shares) +
+			 (r->has_cpu_period && r->cpu_period) + (r->has_cpu_quota && r->cpu_quota) +
+			 (r->has_cpu_realtime_period && r->cpu_realtime_period) +
+			 (r->has_cpu_realtime_runtime && r->cpu_realtime_runtime) + r->has_cpu_idle;
+
+	if (files == 0)
+		return 0;
+	if (ctrl_dir(cg, "cpu", files, &d, err) < 0)
+		return -1;
+	return set_cpu(&d, r, err);
+}
+
+static int update_cpuset(const struct rt_cgroup *cg, const struct rt_resources *r,
+			 struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+	bool cpus = r->cpu_cpus && *r->cpu_cpus, mems = r->cpu_mems && *r->cpu_mems;
+
+	if (!cpus && !mems)
+		return 0;
+	if (ctrl_dir(cg, "cpuset", cpus + mems, &d, err) < 0)
+		return -1;
+	if (cpus && rt_cgfs_write_at(&d, "cpuset.cpus", r->cpu_cpus, err) < 0)
+		return -1;
+	if (mems && rt_cgfs_write_at(&d, "cpuset.mems", r->cpu_mems, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int update_pids(const struct rt_cgroup *cg, const struct rt_resources *r,
+		       struct wren_err **err)
+{
+	struct rt_cgfs_dir d;
+
+	if (!r->has_pids_limit)
+		return 0;
+	if (ctrl_dir(cg, "pids", 1, &d, err) < 0)
+		return -1;
+	return r->pids_limit > 0 ? write_i64(&d, "pids.max", r->pids_limit, err)
+				 : rt_cgfs_write_at(&d, "pids.max", "max", err);
+}
+
+static int update_blkio(const struct rt_cgroup *cg, const struct rt_resources *r,
+			struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+	bool weight = r->has_blkio_weight && r->blkio_weight != 0;
+
+	if (!weight && !has_blkio_devices(r))
+		return 0;
+	/* which weight file the scheduler has is looked at before any write */
+	if (ctrl_dir(cg, "blkio", 2, &d, err) < 0)
+		return -1;
+	/* With the BFQ scheduler (the only one with weights on recent kernels) the file is
+	 * blkio.bfq.weight. */
+	if (weight && write_u64(&d,
+				rt_cgfs_exists_at(&d, "blkio.bfq.weight") ? "blkio.bfq.weight"
+									  : "blkio.weight",
+				r->blkio_weight, err) < 0)
+		return -1;
+	if (has_blkio_devices(r) && set_blkio_devices(&d, r, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int update_devices(const struct rt_cgroup *cg, const struct rt_resources *r,
+			  struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+
+	if (r->n_devices == 0)
+		return 0;
+	/* devices.list is read first, then the rules written */
+	if (ctrl_dir(cg, "devices", 2, &d, err) < 0)
+		return -1;
+	return rt_cg1_set_devices(&d, r, err);
+}
+
+static int update_hugetlb(const struct rt_cgroup *cg, const struct rt_resources *r,
+			  struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+
+	/* No hugetlb hierarchy (this host has hugetlb on the v2 mount): skip, as containerd's
+	 * default tolerate_missing_hugetlb_controller does. */
+	if (r->n_hugepage_limits == 0 || dir_of(cg, "hugetlb") == NULL)
+		return 0;
+	if (ctrl_dir(cg, "hugetlb", (unsigned)r->n_hugepage_limits, &d, err) < 0)
+		return -1;
+	return set_hugetlb(&d, r, err);
+}
+
 int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, struct wren_err **err)
 {
-	const char *d;
-
 	if (r->n_unified > 0)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
 				     "linux.resources.unified: needs cgroup v2, this host runs v1");
-	if (wants_memory(r)) {
-		if ((d = dir_of(cg, "memory")) == NULL)
-			return missing("memory", err);
-		if (set_memory(d, r, err) < 0)
-			return -1;
-	}
-	if (wants_cpu(r)) {
-		if ((d = dir_of(cg, "cpu")) == NULL)
-			return missing("cpu", err);
-		if (set_cpu(d, r, err) < 0)
-			return -1;
-	}
-	if ((r->cpu_cpus && *r->cpu_cpus) || (r->cpu_mems && *r->cpu_mems)) {
-		if ((d = dir_of(cg, "cpuset")) == NULL)
-			return missing("cpuset", err);
-		if (r->cpu_cpus && *r->cpu_cpus &&
-		    rt_cgfs_write(d, "cpuset.cpus", r->cpu_cpus, err) < 0)
-			return -1;
-		if (r->cpu_mems && *r->cpu_mems &&
-		    rt_cgfs_write(d, "cpuset.mems", r->cpu_mems, err) < 0)
-			return -1;
-	}
-	if (r->has_pids_limit) {
-		if ((d = dir_of(cg, "pids")) == NULL)
-			return missing("pids", err);
-		if (r->pids_limit > 0 ? write_i64(d, "pids.max", r->pids_limit, err) < 0
-				      : rt_cgfs_write(d, "pids.max", "max", err) < 0)
-			return -1;
-	}
-	if (r->has_blkio_weight && r->blkio_weight != 0) {
-		if ((d = dir_of(cg, "blkio")) == NULL)
-			return missing("blkio", err);
-		/* With the BFQ scheduler (the only one with weights on recent kernels) the file is
-		 * blkio.bfq.weight. */
-		if (write_u64(d,
-			      rt_cgfs_exists(d, "blkio.bfq.weight") ? "blkio.bfq.weight"
-								    : "blkio.weight",
-			      r->blkio_weight, err) < 0)
-			return -1;
-	}
-	if (has_blkio_devices(r)) {
-		if ((d = dir_of(cg, "blkio")) == NULL)
-			return missing("blkio", err);
-		if (set_blkio_devices(d, r, err) < 0)
-			return -1;
-	}
-	if (r->n_devices > 0) {
-		if ((d = dir_of(cg, "devices")) == NULL)
-			return missing("devices", err);
-		if (rt_cg1_set_devices(d, r, err) < 0)
-			return -1;
-	}
-	/* No hugetlb hierarchy (this host has hugetlb on the v2 mount): skip, as containerd's
-	 * default tolerate_missing_hugetlb_controller does. */
-	if (r->n_hugepage_limits > 0 && (d = dir_of(cg, "hugetlb")) != NULL &&
-	    set_hugetlb(d, r, err) < 0)
+	if (update_memory(cg, r, err) < 0 || update_cpu(cg, r, err) < 0 ||
+	    update_cpuset(cg, r, err) < 0 || update_pids(cg, r, err) < 0 ||
+	    update_blkio(cg, r, err) < 0 || update_devices(cg, r, err) < 0 ||
+	    update_hugetlb(cg, r, err) < 0)
 		return -1;
 	return 0;
 }

@@ -665,6 +665,71 @@ out:
 	rt_cgroup_free(cg);
 }
 
+/* Rules that do not start by denying everything still start from a default deny, as runc
+ * writes them. */
+static void test_device_rules_without_a_deny_all_start_from_deny(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/devnodeny", test_root);
+	struct rt_device_rule rules[] = {RULE(true, 'c', 1, 3, "rwm"), RULE(true, 'c', 1, 5, "r")};
+	struct rt_resources res = {.devices = rules, .n_devices = 2};
+	struct rt_cgroup *cg;
+	_cleanup_free_ char *list = NULL;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
+		skip(); /* the eBPF program is default deny by construction */
+	cg = create_ok(path, &res);
+	list = read_ctl("devices", path, "devices.list");
+	assert_string_equal(list, "c 1:3 rwm\nc 1:5 r");
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
+/* The kernel takes one rule per write(2): all the allow rules go through one open devices.allow
+ * (one close after writing), and the list is the one a file per rule gives. */
+static void test_device_rules_are_written_through_one_open_file(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/devonefd", test_root);
+	_cleanup_free_ char *dir = NULL, *allow = NULL, *list = NULL;
+	struct rt_device_rule rules[] = {
+	    DENY_ALL,
+	    RULE(true, 'c', -1, -1, "m"),
+	    RULE(true, 'b', -1, -1, "m"),
+	    RULE(true, 'c', 1, 3, "rwm"),
+	    RULE(true, 'c', 1, 5, "rwm"),
+	    RULE(true, 'c', 136, -1, "rwm"),
+	    RULE(true, 'c', 10, 200, "rwm"),
+	    RULE(false, 'c', 1, 5, "w"),
+	};
+	struct rt_resources res = {.devices = rules, .n_devices = 8};
+	struct rt_cgroup *cg;
+	char buf[4096];
+	ssize_t len;
+	int in, closes = 0;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
+		skip(); /* no devices files on v2 */
+	/* an empty cgroup to watch before the rules go in; the update then writes them all */
+	cg = create_ok(path, NULL);
+	dir = ctrl_dir("devices", path);
+	allow = xasprintf("%s/devices.allow", dir);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, allow, IN_CLOSE_WRITE) >= 0);
+	if (rt_cgroup_update(cg, &res, NULL) < 0)
+		fail_msg("update %s", path);
+	len = read(in, buf, sizeof(buf));
+	for (char *p = buf; len > 0 && p < buf + len;
+	     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+		closes++;
+	close(in);
+	assert_int_equal(closes, 1);
+	list = read_ctl("devices", path, "devices.list");
+	assert_string_equal(list,
+			    "c *:* m\nb *:* m\nc 1:3 rwm\nc 1:5 rm\nc 136:* rwm\nc 10:200 rwm");
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
 /* Every cpuset level on the way gets cpus and mems, whether made now or found empty (made by
  * someone else and never set), from the level above it. */
 static void test_cpuset_levels_made_or_found_empty_get_their_parents(void **state)
@@ -908,6 +973,8 @@ int main(void)
 	    cmocka_unit_test(test_device_program_decides_in_the_kernel),
 	    cmocka_unit_test(test_device_rules_deny_all_then_allow),
 	    cmocka_unit_test(test_update_with_the_same_device_rules_writes_nothing),
+	    cmocka_unit_test(test_device_rules_without_a_deny_all_start_from_deny),
+	    cmocka_unit_test(test_device_rules_are_written_through_one_open_file),
 	    cmocka_unit_test(test_cpuset_levels_made_or_found_empty_get_their_parents),
 	    cmocka_unit_test(test_failed_create_leaves_nothing),
 	    cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
