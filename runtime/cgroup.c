@@ -76,6 +76,12 @@ int rt_cgfs_write_at(const struct rt_cgfs_dir *d, const char *file, const char *
 	return 0;
 }
 
+/* The kernel formats a cgroupfs or procfs file record by record into each read, as many whole
+ * records as fit, so a read that comes back short with room for another record to spare has
+ * reached the end: no second read(2) just to see it return 0. cgroup.procs' records (a pid and a
+ * newline) are the longest the callers read this way that are not the whole file. */
+#define RECORD_ROOM 64
+
 int rt_cgfs_read_fd(int fd, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
@@ -100,9 +106,9 @@ int rt_cgfs_read_fd(int fd, size_t max, char **out, size_t *len)
 			free(buf);
 			return -1;
 		}
-		if (r == 0)
-			break;
 		n += (size_t)r;
+		if (r == 0 || cap - n >= RECORD_ROOM)
+			break;
 	}
 	buf[n] = '\0';
 	*out = buf;
@@ -394,13 +400,19 @@ bad:
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
+/* Asked on every cgroup create and open, and by the OOM watch: a statfs each time. How a host
+ * mounts its cgroups does not change while a process lives (cgroup_v1.c keeps the hierarchies for
+ * the same reason), so the answer is kept: a host fact, not daemon state. */
 enum rt_cgroup_mode rt_cgroup_host_mode(void)
 {
+	static int mode = -1;
 	struct statfs fs;
 
-	if (statfs(RT_CGROUP2_ROOT, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
-		return RT_CGROUP_V2;
-	return RT_CGROUP_V1;
+	if (mode < 0)
+		mode = statfs(RT_CGROUP2_ROOT, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC
+			   ? RT_CGROUP_V2
+			   : RT_CGROUP_V1;
+	return (enum rt_cgroup_mode)mode;
 }
 
 static struct rt_cgroup *cgroup_new(const char *path, struct wren_err **err)

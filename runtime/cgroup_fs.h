@@ -58,7 +58,10 @@ bool rt_cgfs_exists_at(const struct rt_cgfs_dir *d, const char *file);
 int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err);
 int rt_cgfs_read(const char *dir, const char *file, char **out);
 bool rt_cgfs_exists(const char *dir, const char *file);
-/* Read all of the file open at fd, at most max bytes, NUL-terminated; -1 with errno. */
+/* Read all of a cgroupfs, procfs or regular file (not a pipe) from fd, at most max bytes: a read
+ * that comes back short with room to spare is taken as the end, which holds for files whose
+ * records are under 64 bytes or that are one record (every cgroup control file, cgroup.procs,
+ * /proc/self/cgroup; not mountinfo). NUL-terminated; -1 with errno. */
 int rt_cgfs_read_fd(int fd, size_t max, char **out, size_t *len);
 /* Every pid in dir/cgroup.procs and in the cgroups below it. */
 int rt_cgfs_pids(const char *dir, pid_t **out, size_t *n, struct wren_err **err);

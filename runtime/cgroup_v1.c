@@ -148,10 +148,11 @@ static void add_hierarchy(char *mnt, char *ctrls)
 static size_t hierarchies_expected(void)
 {
 	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
 	char *line, *save = NULL;
 	size_t n = 0;
 
-	if (read_file("/proc/self/cgroup", 1 << 16, &text, NULL) < 0)
+	if (fd < 0 || rt_cgfs_read_fd(fd, 1 << 16, &text, NULL) < 0)
 		return 0;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *ctrls = strchr(line, ':'), *end;
@@ -177,30 +178,66 @@ static size_t hierarchies_expected(void)
 	return n;
 }
 
+#define MOUNTINFO_READ 1024
+
+/* Add the hierarchy of each whole line of mountinfo until want are known. read(2) in 1 kB
+ * pieces, as stdio would (procfs' block size) but without its fstat: the kernel formats as many
+ * lines as a read asks for, so a larger read would make it format container overlays past the
+ * boot-time cgroup mounts for nothing. */
+static int scan_mountinfo(size_t want, struct wren_err **err)
+{
+	_cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 8192, n = 0;
+
+	if (fd < 0)
+		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
+	buf = xmalloc(cap + 1);
+	while (want == 0 || hier.n < want) {
+		char *line = buf, *nl;
+		ssize_t r;
+
+		if (n == cap) { /* a line longer than the buffer */
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = read(fd, buf + n, cap - n < MOUNTINFO_READ ? cap - n : MOUNTINFO_READ);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return wren_err_errno(err, errno, "cgroup: read /proc/self/mountinfo");
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		buf[n] = '\0';
+		for (; (nl = strchr(line, '\n')) != NULL && (want == 0 || hier.n < want);
+		     line = nl + 1) {
+			char *mnt = NULL, *ctrls = NULL;
+
+			*nl = '\0';
+			/* " - " comes once per line, before the fstype (spaces in paths are
+			 * \040) */
+			if (strstr(line, " - cgroup") && parse_mount_line(line, &mnt, &ctrls))
+				add_hierarchy(mnt, ctrls);
+		}
+		/* keep the unfinished last line for the next read */
+		n -= (size_t)(line - buf);
+		memmove(buf, line, n);
+	}
+	return 0;
+}
+
 static int load_hierarchies(struct wren_err **err)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0, want;
-
 	if (hier.n > 0)
 		return 0;
-	want = hierarchies_expected();
-	f = fopen("/proc/self/mountinfo", "re");
-	if (f == NULL)
-		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
 	/* The kernel formats mountinfo as it is read, a line per mount, and the container
 	 * overlays (one per running container) come after the cgroup mounts made at boot: stop
 	 * as soon as every hierarchy /proc/self/cgroup names has been found, so neither the
 	 * kernel nor this loop pays for the overlays. The result is the full scan's: a
 	 * hierarchy not mounted here makes the loop read to the end. */
-	while ((want == 0 || hier.n < want) && getline(&line, &cap, f) > 0) {
-		char *mnt = NULL, *ctrls = NULL;
-
-		/* " - " comes once per line, before the fstype (spaces in paths are \040) */
-		if (strstr(line, " - cgroup") && parse_mount_line(line, &mnt, &ctrls))
-			add_hierarchy(mnt, ctrls);
-	}
+	if (scan_mountinfo(hierarchies_expected(), err) < 0)
+		return -1;
 	if (hier.n == 0)
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "cgroup: no cgroup v1 hierarchy is mounted");

@@ -896,6 +896,33 @@ static void test_destroy_removes_empty_child_cgroups(void **state)
 	assert_false(exists_anywhere(path));
 }
 
+/* What the kernel hands out record by record comes back whole, whether it ends just short of
+ * the first buffer, past it, or far past it. */
+static void test_files_are_read_whole_around_the_buffer_size(void **state)
+{
+	const size_t sizes[] = {0, 1, 4000, 4090, 4096, 5000, 70000};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char tmp[] = "/tmp/wren-cgfs-XXXXXX";
+		int fd = mkostemp(tmp, O_CLOEXEC);
+		char *want = xmalloc(sizes[i] + 1), *got = NULL;
+		size_t len = 0;
+
+		assert_true(fd >= 0);
+		for (size_t j = 0; j < sizes[i]; j++)
+			want[j] = (char)('a' + j % 26);
+		assert_int_equal(write_all(fd, want, sizes[i]), (ssize_t)sizes[i]);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_int_equal(rt_cgfs_read_fd(fd, 1 << 20, &got, &len), 0);
+		assert_int_equal(len, sizes[i]);
+		assert_memory_equal(got, want, sizes[i]);
+		free(got);
+		free(want);
+		close(fd);
+		unlink(tmp);
+	}
+}
+
 static void test_open_and_cleanup_of_a_missing_cgroup(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/never", test_root);
@@ -981,6 +1008,7 @@ int main(void)
 	    cmocka_unit_test(test_destroy_kills_what_is_left),
 	    cmocka_unit_test(test_destroy_removes_the_cgroups_a_container_made_below_its_own),
 	    cmocka_unit_test(test_destroy_removes_empty_child_cgroups),
+	    cmocka_unit_test(test_files_are_read_whole_around_the_buffer_size),
 	    cmocka_unit_test(test_open_and_cleanup_of_a_missing_cgroup),
 	    cmocka_unit_test(test_cleanup_removes_an_existing_cgroup),
 	};
