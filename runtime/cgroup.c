@@ -44,32 +44,114 @@ void rt_cgfs_sleep_ms(long ms)
 		;
 }
 
-int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err)
+int rt_cgfs_dir_open(struct rt_cgfs_dir *d)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	d->fd = open(d->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return d->fd < 0 ? -1 : 0;
+}
 
-	if (write_file(p, val, strlen(val), false) < 0)
-		return wren_err_errno(err, errno, "cgroup: write %s = \"%s\"", p, val);
+void rt_cgfs_dir_close(struct rt_cgfs_dir *d)
+{
+	closep(&d->fd);
+}
+
+int rt_cgfs_open_at(const struct rt_cgfs_dir *d, const char *file, int flags)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (d->fd >= 0)
+		return openat(d->fd, file, flags | O_CLOEXEC);
+	p = xasprintf("%s/%s", d->path, file);
+	return open(p, flags | O_CLOEXEC);
+}
+
+int rt_cgfs_write_at(const struct rt_cgfs_dir *d, const char *file, const char *val,
+		     struct wren_err **err)
+{
+	_cleanup_close_ int fd = rt_cgfs_open_at(d, file, O_WRONLY | O_TRUNC);
+
+	if (fd < 0 || write_all(fd, val, strlen(val)) < 0)
+		return wren_err_errno(err, errno, "cgroup: write %s/%s = \"%s\"", d->path, file,
+				      val);
 	return 0;
 }
 
-int rt_cgfs_read(const char *dir, const char *file, char **out)
+/* The kernel formats a cgroupfs or procfs file record by record into each read, as many whole
+ * records as fit, so a read that comes back short with room for another record to spare has
+ * reached the end: no second read(2) just to see it return 0. cgroup.procs' records (a pid and a
+ * newline) are the longest the callers read this way that are not the whole file. */
+#define RECORD_ROOM 64
+
+int rt_cgfs_read_fd(int fd, size_t max, char **out, size_t *len)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	size_t cap = 4096, n = 0;
+	char *buf = xmalloc(cap + 1);
+
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			if (cap >= max) {
+				free(buf);
+				errno = EFBIG;
+				return -1;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return -1;
+		}
+		n += (size_t)r;
+		if (r == 0 || cap - n >= RECORD_ROOM)
+			break;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int rt_cgfs_read_at(const struct rt_cgfs_dir *d, const char *file, char **out)
+{
+	_cleanup_close_ int fd = rt_cgfs_open_at(d, file, O_RDONLY);
 	size_t len = 0;
 
-	if (read_file(p, 1 << 20, out, &len) < 0)
+	if (fd < 0 || rt_cgfs_read_fd(fd, 1 << 20, out, &len) < 0)
 		return -1;
 	while (len > 0 && (*out)[len - 1] == '\n')
 		(*out)[--len] = '\0';
 	return 0;
 }
 
+bool rt_cgfs_exists_at(const struct rt_cgfs_dir *d, const char *file)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (d->fd >= 0)
+		return faccessat(d->fd, file, F_OK, 0) == 0;
+	p = xasprintf("%s/%s", d->path, file);
+	return access(p, F_OK) == 0;
+}
+
+int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err)
+{
+	return rt_cgfs_write_at(&RT_CGFS_DIR(dir), file, val, err);
+}
+
+int rt_cgfs_read(const char *dir, const char *file, char **out)
+{
+	return rt_cgfs_read_at(&RT_CGFS_DIR(dir), file, out);
+}
+
 bool rt_cgfs_exists(const char *dir, const char *file)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
-
-	return access(p, F_OK) == 0;
+	return rt_cgfs_exists_at(&RT_CGFS_DIR(dir), file);
 }
 
 static int read_procs(const char *dir, pid_t **out, size_t *n, size_t *cap)
@@ -169,11 +251,18 @@ int rt_cgfs_wait_empty(const char *dir, struct wren_err **err)
 	}
 }
 
+/* Children first, but only listed when the rmdir says there are any: almost every cgroup removed
+ * is a container's own, without sub-cgroups, and reading a directory costs four syscalls. */
 static int rmdir_tree(const char *dir, int64_t deadline, int depth)
 {
-	DIR *d = opendir(dir);
+	DIR *d;
 	struct dirent *de;
 
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY && errno != ENOTEMPTY)
+		return -1;
+	d = opendir(dir);
 	if (d == NULL)
 		return errno == ENOENT ? 0 : -1;
 	while (depth < 32 && (de = readdir(d)) != NULL) {
@@ -209,26 +298,28 @@ int rt_cgfs_rmdir_tree(const char *dir, struct wren_err **err)
 }
 
 int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_t *n_made,
-			 int (*level)(const char *dir, bool is_leaf, struct wren_err **err),
-			 struct wren_err **err)
+			 int (*level)(const char *dir, bool made, bool is_leaf, void *arg,
+				      struct wren_err **err),
+			 void *arg, struct wren_err **err)
 {
 	_cleanup_free_ char *full = xasprintf("%s%s", root, path);
 	size_t rl = strlen(root);
 
 	/* Walk "/a/b/c" as root/a, root/a/b, root/a/b/c. */
 	for (char *s = full + rl + 1;; s++) {
-		bool leaf = *s == '\0';
+		bool leaf = *s == '\0', fresh;
 
 		if (*s != '/' && !leaf)
 			continue;
 		*s = '\0';
-		if (mkdir(full, 0755) == 0) {
+		fresh = mkdir(full, 0755) == 0;
+		if (fresh) {
 			*made = xrealloc(*made, (*n_made + 1) * sizeof(char *));
 			(*made)[(*n_made)++] = xstrdup(full);
 		} else if (errno != EEXIST) {
 			return wren_err_errno(err, errno, "cgroup: mkdir %s", full);
 		}
-		if (level != NULL && level(full, leaf, err) < 0)
+		if (level != NULL && level(full, fresh, leaf, arg, err) < 0)
 			return -1;
 		if (leaf)
 			return 0;
@@ -309,13 +400,19 @@ bad:
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
+/* Asked on every cgroup create and open, and by the OOM watch: a statfs each time. How a host
+ * mounts its cgroups does not change while a process lives (cgroup_v1.c keeps the hierarchies for
+ * the same reason), so the answer is kept: a host fact, not daemon state. */
 enum rt_cgroup_mode rt_cgroup_host_mode(void)
 {
+	static int mode = -1;
 	struct statfs fs;
 
-	if (statfs(RT_CGROUP2_ROOT, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
-		return RT_CGROUP_V2;
-	return RT_CGROUP_V1;
+	if (mode < 0)
+		mode = statfs(RT_CGROUP2_ROOT, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC
+			   ? RT_CGROUP_V2
+			   : RT_CGROUP_V1;
+	return (enum rt_cgroup_mode)mode;
 }
 
 static struct rt_cgroup *cgroup_new(const char *path, struct wren_err **err)

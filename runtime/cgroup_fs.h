@@ -33,11 +33,36 @@ struct rt_cgroup {
 };
 
 /* ---- cgroupfs files (cgroup.c) ---- */
-/* Write val to dir/file; the error names both: `cgroup: memory.max = "64": invalid argument`. */
+/* A cgroup directory to open files in. With fd >= 0 (rt_cgfs_dir_open) a file is opened with
+ * openat(fd, file), which walks one component instead of the whole /sys/fs/cgroup/<ctrl>/<path>;
+ * with fd -1 by path. path names the files in errors either way. */
+struct rt_cgfs_dir {
+	const char *path;
+	int fd;
+};
+#define RT_CGFS_DIR(p) ((struct rt_cgfs_dir){.path = (p), .fd = -1})
+/* Open d->path (set by the caller) as an O_PATH directory; on failure d->fd stays -1 and the
+ * files are opened by path, so a caller may ignore the result. -1 with errno. */
+int rt_cgfs_dir_open(struct rt_cgfs_dir *d);
+void rt_cgfs_dir_close(struct rt_cgfs_dir *d);
+#define _cleanup_cgfs_dir_ __attribute__((cleanup(rt_cgfs_dir_close)))
+/* open(2) of d's file; -1 with errno. */
+int rt_cgfs_open_at(const struct rt_cgfs_dir *d, const char *file, int flags);
+/* Write val to d's file; the error names both: `cgroup: memory.max = "64": invalid argument`. */
+int rt_cgfs_write_at(const struct rt_cgfs_dir *d, const char *file, const char *val,
+		     struct wren_err **err);
+/* Read d's file (small control files only), trailing newline stripped. -1 with errno, no err. */
+int rt_cgfs_read_at(const struct rt_cgfs_dir *d, const char *file, char **out);
+bool rt_cgfs_exists_at(const struct rt_cgfs_dir *d, const char *file);
+/* The same, by path: dir/file. */
 int rt_cgfs_write(const char *dir, const char *file, const char *val, struct wren_err **err);
-/* Read dir/file (small control files only), trailing newline stripped. -1 with errno, no err. */
 int rt_cgfs_read(const char *dir, const char *file, char **out);
 bool rt_cgfs_exists(const char *dir, const char *file);
+/* Read all of a cgroupfs, procfs or regular file (not a pipe) from fd, at most max bytes: a read
+ * that comes back short with room to spare is taken as the end, which holds for files whose
+ * records are under 64 bytes or that are one record (every cgroup control file, cgroup.procs,
+ * /proc/self/cgroup; not mountinfo). NUL-terminated; -1 with errno. */
+int rt_cgfs_read_fd(int fd, size_t max, char **out, size_t *len);
 /* Every pid in dir/cgroup.procs and in the cgroups below it. */
 int rt_cgfs_pids(const char *dir, pid_t **out, size_t *n, struct wren_err **err);
 /* Signal each pid of a list; ESRCH (already gone) is fine. */
@@ -45,13 +70,15 @@ int rt_cgfs_signal_pids(const pid_t *pids, size_t n, int sig, struct wren_err **
 /* Poll until dir holds no process (recursively), up to RT_CGROUP_WAIT_MS. */
 int rt_cgfs_wait_empty(const char *dir, struct wren_err **err);
 /* rmdir dir and the cgroups below it, deepest first; a missing dir is fine; EBUSY is retried
- * until RT_CGROUP_WAIT_MS. */
+ * until RT_CGROUP_WAIT_MS. The directory is listed only when its rmdir fails. */
 int rt_cgfs_rmdir_tree(const char *dir, struct wren_err **err);
 /* mkdir each missing component of path below root, recording the ones made (for undo), calling
- * level(dir) on every directory on the way (existing ones included). */
+ * level(dir, made, is_leaf, arg) on every directory on the way (existing ones included, made
+ * false), from the top down. */
 int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_t *n_made,
-			 int (*level)(const char *dir, bool is_leaf, struct wren_err **err),
-			 struct wren_err **err);
+			 int (*level)(const char *dir, bool made, bool is_leaf, void *arg,
+				      struct wren_err **err),
+			 void *arg, struct wren_err **err);
 /* rmdir the directories recorded by rt_cgfs_mkdir_levels, deepest first, and free the list. */
 void rt_cgfs_undo_mkdirs(char **made, size_t n_made);
 void rt_cgfs_sleep_ms(long ms);
@@ -68,7 +95,8 @@ int rt_cg1_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err);
 int rt_cg1_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err);
 int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err);
 /* The spec's device rules on a v1 devices cgroup dir (cgroup_v1_devices.c). */
-int rt_cg1_set_devices(const char *dir, const struct rt_resources *r, struct wren_err **err);
+int rt_cg1_set_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+		       struct wren_err **err);
 
 int rt_cg2_create(struct rt_cgroup *cg, const struct rt_resources *res, struct wren_err **err);
 int rt_cg2_open(struct rt_cgroup *cg, struct wren_err **err);

@@ -148,10 +148,11 @@ static void add_hierarchy(char *mnt, char *ctrls)
 static size_t hierarchies_expected(void)
 {
 	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
 	char *line, *save = NULL;
 	size_t n = 0;
 
-	if (read_file("/proc/self/cgroup", 1 << 16, &text, NULL) < 0)
+	if (fd < 0 || rt_cgfs_read_fd(fd, 1 << 16, &text, NULL) < 0)
 		return 0;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *ctrls = strchr(line, ':'), *end;
@@ -177,30 +178,66 @@ static size_t hierarchies_expected(void)
 	return n;
 }
 
+#define MOUNTINFO_READ 1024
+
+/* Add the hierarchy of each whole line of mountinfo until want are known. read(2) in 1 kB
+ * pieces, as stdio would (procfs' block size) but without its fstat: the kernel formats as many
+ * lines as a read asks for, so a larger read would make it format container overlays past the
+ * boot-time cgroup mounts for nothing. */
+static int scan_mountinfo(size_t want, struct wren_err **err)
+{
+	_cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 8192, n = 0;
+
+	if (fd < 0)
+		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
+	buf = xmalloc(cap + 1);
+	while (want == 0 || hier.n < want) {
+		char *line = buf, *nl;
+		ssize_t r;
+
+		if (n == cap) { /* a line longer than the buffer */
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = read(fd, buf + n, cap - n < MOUNTINFO_READ ? cap - n : MOUNTINFO_READ);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return wren_err_errno(err, errno, "cgroup: read /proc/self/mountinfo");
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		buf[n] = '\0';
+		for (; (nl = strchr(line, '\n')) != NULL && (want == 0 || hier.n < want);
+		     line = nl + 1) {
+			char *mnt = NULL, *ctrls = NULL;
+
+			*nl = '\0';
+			/* " - " comes once per line, before the fstype (spaces in paths are
+			 * \040) */
+			if (strstr(line, " - cgroup") && parse_mount_line(line, &mnt, &ctrls))
+				add_hierarchy(mnt, ctrls);
+		}
+		/* keep the unfinished last line for the next read */
+		n -= (size_t)(line - buf);
+		memmove(buf, line, n);
+	}
+	return 0;
+}
+
 static int load_hierarchies(struct wren_err **err)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0, want;
-
 	if (hier.n > 0)
 		return 0;
-	want = hierarchies_expected();
-	f = fopen("/proc/self/mountinfo", "re");
-	if (f == NULL)
-		return wren_err_errno(err, errno, "cgroup: open /proc/self/mountinfo");
 	/* The kernel formats mountinfo as it is read, a line per mount, and the container
 	 * overlays (one per running container) come after the cgroup mounts made at boot: stop
 	 * as soon as every hierarchy /proc/self/cgroup names has been found, so neither the
 	 * kernel nor this loop pays for the overlays. The result is the full scan's: a
 	 * hierarchy not mounted here makes the loop read to the end. */
-	while ((want == 0 || hier.n < want) && getline(&line, &cap, f) > 0) {
-		char *mnt = NULL, *ctrls = NULL;
-
-		/* " - " comes once per line, before the fstype (spaces in paths are \040) */
-		if (strstr(line, " - cgroup") && parse_mount_line(line, &mnt, &ctrls))
-			add_hierarchy(mnt, ctrls);
-	}
+	if (scan_mountinfo(hierarchies_expected(), err) < 0)
+		return -1;
 	if (hier.n == 0)
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "cgroup: no cgroup v1 hierarchy is mounted");
@@ -239,24 +276,27 @@ static char *mount_of(const struct rt_cgroup *cg, size_t i)
 
 /* ---- resources --------------------------------------------------------------------------- */
 
-static int write_i64(const char *dir, const char *file, int64_t v, struct wren_err **err)
+static int write_i64(const struct rt_cgfs_dir *d, const char *file, int64_t v,
+		     struct wren_err **err)
 {
 	char b[32];
 
 	snprintf(b, sizeof(b), "%" PRId64, v);
-	return rt_cgfs_write(dir, file, b, err);
+	return rt_cgfs_write_at(d, file, b, err);
 }
 
-static int write_u64(const char *dir, const char *file, uint64_t v, struct wren_err **err)
+static int write_u64(const struct rt_cgfs_dir *d, const char *file, uint64_t v,
+		     struct wren_err **err)
 {
 	char b[32];
 
 	snprintf(b, sizeof(b), "%" PRIu64, v);
-	return rt_cgfs_write(dir, file, b, err);
+	return rt_cgfs_write_at(d, file, b, err);
 }
 
 /* blockIO's per-device lists, one "major:minor value" line per write, as the kernel takes them. */
-static int set_blkio_devices(const char *d, const struct rt_resources *r, struct wren_err **err)
+static int set_blkio_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+			     struct wren_err **err)
 {
 	static const char *const files[RT_BLKIO_NLISTS] = {
 	    [RT_BLKIO_READ_BPS] = "blkio.throttle.read_bps_device",
@@ -264,8 +304,9 @@ static int set_blkio_devices(const char *d, const struct rt_resources *r, struct
 	    [RT_BLKIO_READ_IOPS] = "blkio.throttle.read_iops_device",
 	    [RT_BLKIO_WRITE_IOPS] = "blkio.throttle.write_iops_device",
 	};
-	const char *wfile = rt_cgfs_exists(d, "blkio.bfq.weight_device") ? "blkio.bfq.weight_device"
-									 : "blkio.weight_device";
+	const char *wfile = rt_cgfs_exists_at(d, "blkio.bfq.weight_device")
+				? "blkio.bfq.weight_device"
+				: "blkio.weight_device";
 	char line[96];
 
 	if (r->has_blkio_leaf_weight && r->blkio_leaf_weight != 0 &&
@@ -276,12 +317,12 @@ static int set_blkio_devices(const char *d, const struct rt_resources *r, struct
 
 		snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %u", b->major, b->minor,
 			 (unsigned)b->weight);
-		if (b->has_weight && rt_cgfs_write(d, wfile, line, err) < 0)
+		if (b->has_weight && rt_cgfs_write_at(d, wfile, line, err) < 0)
 			return -1;
 		snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %u", b->major, b->minor,
 			 (unsigned)b->leaf_weight);
 		if (b->has_leaf_weight &&
-		    rt_cgfs_write(d, "blkio.leaf_weight_device", line, err) < 0)
+		    rt_cgfs_write_at(d, "blkio.leaf_weight_device", line, err) < 0)
 			return -1;
 	}
 	for (int l = RT_BLKIO_READ_BPS; l < RT_BLKIO_NLISTS; l++) {
@@ -290,7 +331,7 @@ static int set_blkio_devices(const char *d, const struct rt_resources *r, struct
 
 			snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %" PRIu64, b->major,
 				 b->minor, b->rate);
-			if (rt_cgfs_write(d, files[l], line, err) < 0)
+			if (rt_cgfs_write_at(d, files[l], line, err) < 0)
 				return -1;
 		}
 	}
@@ -313,11 +354,12 @@ static int missing(const char *ctrl, struct wren_err **err)
 }
 
 /* 0 means "not set" for the memory values, as in runc (and containerd sends 0 for no limit). */
-static int set_memory(const char *d, const struct rt_resources *r, struct wren_err **err)
+static int set_memory(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+		      struct wren_err **err)
 {
 	int64_t limit = r->has_memory_limit ? r->memory_limit : 0;
 	int64_t swap = r->has_memory_swap ? r->memory_swap : 0;
-	bool memsw = rt_cgfs_exists(d, "memory.memsw.limit_in_bytes");
+	bool memsw = rt_cgfs_exists_at(d, "memory.memsw.limit_in_bytes");
 
 	/* Unlimited memory with swap unset means unlimited swap too. */
 	if (limit == -1 && swap == 0 && memsw)
@@ -328,7 +370,7 @@ static int set_memory(const char *d, const struct rt_resources *r, struct wren_e
 		_cleanup_free_ char *cur = NULL;
 		int64_t cur_limit = 0;
 
-		if (rt_cgfs_read(d, "memory.limit_in_bytes", &cur) == 0)
+		if (rt_cgfs_read_at(d, "memory.limit_in_bytes", &cur) == 0)
 			cur_limit = strtoll(cur, NULL, 10);
 		/* The kernel insists on memory <= memory+swap at every step: raise memsw first when
 		 * growing, lower the memory limit first when shrinking. */
@@ -354,7 +396,7 @@ static int set_memory(const char *d, const struct rt_resources *r, struct wren_e
 	    write_u64(d, "memory.swappiness", r->memory_swappiness, err) < 0)
 		return -1;
 	if (r->has_disable_oom_killer && r->disable_oom_killer &&
-	    rt_cgfs_write(d, "memory.oom_control", "1", err) < 0)
+	    rt_cgfs_write_at(d, "memory.oom_control", "1", err) < 0)
 		return -1;
 	/* memory.kernel: kmem limits are gone from the kernel (5.16 deprecated, 6.x removed);
 	 * runc ignores them too. */
@@ -369,7 +411,7 @@ static bool wants_memory(const struct rt_resources *r)
 	       r->has_memory_swappiness || (r->has_disable_oom_killer && r->disable_oom_killer);
 }
 
-static int set_cpu(const char *d, const struct rt_resources *r, struct wren_err **err)
+static int set_cpu(const struct rt_cgfs_dir *d, const struct rt_resources *r, struct wren_err **err)
 {
 	if (r->has_cpu_shares && r->cpu_shares != 0 &&
 	    write_u64(d, "cpu.shares", r->cpu_shares, err) < 0)
@@ -392,15 +434,8 @@ static int set_cpu(const char *d, const struct rt_resources *r, struct wren_err 
 	return 0;
 }
 
-static bool wants_cpu(const struct rt_resources *r)
-{
-	return (r->has_cpu_shares && r->cpu_shares) || (r->has_cpu_period && r->cpu_period) ||
-	       (r->has_cpu_quota && r->cpu_quota) ||
-	       (r->has_cpu_realtime_period && r->cpu_realtime_period) ||
-	       (r->has_cpu_realtime_runtime && r->cpu_realtime_runtime) || r->has_cpu_idle;
-}
-
-static int set_hugetlb(const char *d, const struct rt_resources *r, struct wren_err **err)
+static int set_hugetlb(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+		       struct wren_err **err)
 {
 	for (size_t i = 0; i < r->n_hugepage_limits; i++) {
 		_cleanup_free_ char *f =
@@ -412,69 +447,138 @@ static int set_hugetlb(const char *d, const struct rt_resources *r, struct wren_
 	return 0;
 }
 
+/* A controller's directory for the files one call writes there: opened once (each file then walks
+ * one path component instead of /sys/fs/cgroup/<ctrl>/<path>/) when there is more than one file,
+ * since opening the directory costs a walk and a close of its own. */
+static int ctrl_dir(const struct rt_cgroup *cg, const char *ctrl, unsigned files,
+		    struct rt_cgfs_dir *d, struct wren_err **err)
+{
+	*d = RT_CGFS_DIR(dir_of(cg, ctrl));
+	if (d->path == NULL)
+		return missing(ctrl, err);
+	if (files > 1)
+		rt_cgfs_dir_open(d);
+	return 0;
+}
+
+static int update_memory(const struct rt_cgroup *cg, const struct rt_resources *r,
+			 struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+
+	if (!wants_memory(r))
+		return 0;
+	/* memory.memsw.limit_in_bytes is looked at, and at least one file written */
+	if (ctrl_dir(cg, "memory", 2, &d, err) < 0)
+		return -1;
+	return set_memory(&d, r, err);
+}
+
+static int update_cpu(const struct rt_cgroup *cg, const struct rt_resources *r,
+		      struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+	unsigned files = (r->has_cpu_shares && r->cpu_shares) +
+			 (r->has_cpu_period && r->cpu_period) + (r->has_cpu_quota && r->cpu_quota) +
+			 (r->has_cpu_realtime_period && r->cpu_realtime_period) +
+			 (r->has_cpu_realtime_runtime && r->cpu_realtime_runtime) + r->has_cpu_idle;
+
+	if (files == 0)
+		return 0;
+	if (ctrl_dir(cg, "cpu", files, &d, err) < 0)
+		return -1;
+	return set_cpu(&d, r, err);
+}
+
+static int update_cpuset(const struct rt_cgroup *cg, const struct rt_resources *r,
+			 struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+	bool cpus = r->cpu_cpus && *r->cpu_cpus, mems = r->cpu_mems && *r->cpu_mems;
+
+	if (!cpus && !mems)
+		return 0;
+	if (ctrl_dir(cg, "cpuset", cpus + mems, &d, err) < 0)
+		return -1;
+	if (cpus && rt_cgfs_write_at(&d, "cpuset.cpus", r->cpu_cpus, err) < 0)
+		return -1;
+	if (mems && rt_cgfs_write_at(&d, "cpuset.mems", r->cpu_mems, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int update_pids(const struct rt_cgroup *cg, const struct rt_resources *r,
+		       struct wren_err **err)
+{
+	struct rt_cgfs_dir d;
+
+	if (!r->has_pids_limit)
+		return 0;
+	if (ctrl_dir(cg, "pids", 1, &d, err) < 0)
+		return -1;
+	return r->pids_limit > 0 ? write_i64(&d, "pids.max", r->pids_limit, err)
+				 : rt_cgfs_write_at(&d, "pids.max", "max", err);
+}
+
+static int update_blkio(const struct rt_cgroup *cg, const struct rt_resources *r,
+			struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+	bool weight = r->has_blkio_weight && r->blkio_weight != 0;
+
+	if (!weight && !has_blkio_devices(r))
+		return 0;
+	/* which weight file the scheduler has is looked at before any write */
+	if (ctrl_dir(cg, "blkio", 2, &d, err) < 0)
+		return -1;
+	/* With the BFQ scheduler (the only one with weights on recent kernels) the file is
+	 * blkio.bfq.weight. */
+	if (weight && write_u64(&d,
+				rt_cgfs_exists_at(&d, "blkio.bfq.weight") ? "blkio.bfq.weight"
+									  : "blkio.weight",
+				r->blkio_weight, err) < 0)
+		return -1;
+	if (has_blkio_devices(r) && set_blkio_devices(&d, r, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int update_devices(const struct rt_cgroup *cg, const struct rt_resources *r,
+			  struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+
+	if (r->n_devices == 0)
+		return 0;
+	/* devices.list is read first, then the rules written */
+	if (ctrl_dir(cg, "devices", 2, &d, err) < 0)
+		return -1;
+	return rt_cg1_set_devices(&d, r, err);
+}
+
+static int update_hugetlb(const struct rt_cgroup *cg, const struct rt_resources *r,
+			  struct wren_err **err)
+{
+	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
+
+	/* No hugetlb hierarchy (this host has hugetlb on the v2 mount): skip, as containerd's
+	 * default tolerate_missing_hugetlb_controller does. */
+	if (r->n_hugepage_limits == 0 || dir_of(cg, "hugetlb") == NULL)
+		return 0;
+	if (ctrl_dir(cg, "hugetlb", (unsigned)r->n_hugepage_limits, &d, err) < 0)
+		return -1;
+	return set_hugetlb(&d, r, err);
+}
+
 int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, struct wren_err **err)
 {
-	const char *d;
-
 	if (r->n_unified > 0)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
 				     "linux.resources.unified: needs cgroup v2, this host runs v1");
-	if (wants_memory(r)) {
-		if ((d = dir_of(cg, "memory")) == NULL)
-			return missing("memory", err);
-		if (set_memory(d, r, err) < 0)
-			return -1;
-	}
-	if (wants_cpu(r)) {
-		if ((d = dir_of(cg, "cpu")) == NULL)
-			return missing("cpu", err);
-		if (set_cpu(d, r, err) < 0)
-			return -1;
-	}
-	if ((r->cpu_cpus && *r->cpu_cpus) || (r->cpu_mems && *r->cpu_mems)) {
-		if ((d = dir_of(cg, "cpuset")) == NULL)
-			return missing("cpuset", err);
-		if (r->cpu_cpus && *r->cpu_cpus &&
-		    rt_cgfs_write(d, "cpuset.cpus", r->cpu_cpus, err) < 0)
-			return -1;
-		if (r->cpu_mems && *r->cpu_mems &&
-		    rt_cgfs_write(d, "cpuset.mems", r->cpu_mems, err) < 0)
-			return -1;
-	}
-	if (r->has_pids_limit) {
-		if ((d = dir_of(cg, "pids")) == NULL)
-			return missing("pids", err);
-		if (r->pids_limit > 0 ? write_i64(d, "pids.max", r->pids_limit, err) < 0
-				      : rt_cgfs_write(d, "pids.max", "max", err) < 0)
-			return -1;
-	}
-	if (r->has_blkio_weight && r->blkio_weight != 0) {
-		if ((d = dir_of(cg, "blkio")) == NULL)
-			return missing("blkio", err);
-		/* With the BFQ scheduler (the only one with weights on recent kernels) the file is
-		 * blkio.bfq.weight. */
-		if (write_u64(d,
-			      rt_cgfs_exists(d, "blkio.bfq.weight") ? "blkio.bfq.weight"
-								    : "blkio.weight",
-			      r->blkio_weight, err) < 0)
-			return -1;
-	}
-	if (has_blkio_devices(r)) {
-		if ((d = dir_of(cg, "blkio")) == NULL)
-			return missing("blkio", err);
-		if (set_blkio_devices(d, r, err) < 0)
-			return -1;
-	}
-	if (r->n_devices > 0) {
-		if ((d = dir_of(cg, "devices")) == NULL)
-			return missing("devices", err);
-		if (rt_cg1_set_devices(d, r, err) < 0)
-			return -1;
-	}
-	/* No hugetlb hierarchy (this host has hugetlb on the v2 mount): skip, as containerd's
-	 * default tolerate_missing_hugetlb_controller does. */
-	if (r->n_hugepage_limits > 0 && (d = dir_of(cg, "hugetlb")) != NULL &&
-	    set_hugetlb(d, r, err) < 0)
+	if (update_memory(cg, r, err) < 0 || update_cpu(cg, r, err) < 0 ||
+	    update_cpuset(cg, r, err) < 0 || update_pids(cg, r, err) < 0 ||
+	    update_blkio(cg, r, err) < 0 || update_devices(cg, r, err) < 0 ||
+	    update_hugetlb(cg, r, err) < 0)
 		return -1;
 	return 0;
 }
@@ -482,24 +586,41 @@ int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, stru
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
 /* A new cpuset cgroup starts with empty cpus and mems, and no task can join it until they are
- * set: inherit the parent's on every level we pass. */
-static int cpuset_level(const char *dir, bool is_leaf, struct wren_err **err)
+ * set: each level we pass gets its parent's where it has none. What a level ends up with is
+ * carried to the next, so no file is read twice: vals[] hold the last level's cpus and mems. */
+struct cpuset_walk {
+	char *vals[2];
+};
+
+static const char *const cpuset_files[] = {"cpuset.cpus", "cpuset.mems"};
+
+static int cpuset_level(const char *dir, bool made, bool is_leaf, void *arg, struct wren_err **err)
 {
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	_cleanup_free_ char *parent = xstrdup(dir);
-	char *slash = strrchr(parent, '/');
+	struct cpuset_walk *w = arg;
 
-	if (slash == NULL)
-		return 0;
-	*slash = '\0';
 	for (size_t i = 0; i < 2; i++) {
-		_cleanup_free_ char *cur = NULL, *pv = NULL;
+		_cleanup_free_ char *cur = NULL;
 
-		if (rt_cgfs_read(dir, files[i], &cur) == 0 && cur[0] != '\0')
+		/* A level made just now has nothing of its own (or, with the parent's
+		 * cgroup.clone_children, a copy of the parent's, which is what is written): no need
+		 * to read it. */
+		if (!made && rt_cgfs_read(dir, cpuset_files[i], &cur) == 0 && cur[0] != '\0') {
+			free(w->vals[i]);
+			w->vals[i] = steal_ptr(&cur);
 			continue;
-		if (rt_cgfs_read(parent, files[i], &pv) < 0)
-			return wren_err_errno(err, errno, "cgroup: read %s/%s", parent, files[i]);
-		if (rt_cgfs_write(dir, files[i], pv, err) < 0)
+		}
+		if (w->vals[i] == NULL) { /* the first level below the hierarchy's root */
+			_cleanup_free_ char *parent = xstrdup(dir);
+			char *slash = strrchr(parent, '/');
+
+			if (slash == NULL)
+				return 0;
+			*slash = '\0';
+			if (rt_cgfs_read(parent, cpuset_files[i], &w->vals[i]) < 0)
+				return wren_err_errno(err, errno, "cgroup: read %s/%s", parent,
+						      cpuset_files[i]);
+		}
+		if (rt_cgfs_write(dir, cpuset_files[i], w->vals[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -514,10 +635,14 @@ int rt_cg1_create(struct rt_cgroup *cg, const struct rt_resources *res, struct w
 		return -1;
 	for (size_t i = 0; i < cg->n_dirs; i++) {
 		_cleanup_free_ char *mnt = mount_of(cg, i);
+		struct cpuset_walk w = {{NULL, NULL}};
 		bool cpuset = has_ctrl(cg->ctrls[i], "cpuset");
+		int r = rt_cgfs_mkdir_levels(mnt, cg->path, &made, &n_made,
+					     cpuset ? cpuset_level : NULL, &w, err);
 
-		if (rt_cgfs_mkdir_levels(mnt, cg->path, &made, &n_made,
-					 cpuset ? cpuset_level : NULL, err) < 0)
+		free(w.vals[0]);
+		free(w.vals[1]);
+		if (r < 0)
 			goto fail;
 	}
 	if (rt_cg1_update(cg, res, err) < 0)
@@ -670,14 +795,19 @@ int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err)
 	size_t n = 0;
 	const char *d = procs_dir(cg);
 
-	if (d != NULL && rt_cgfs_pids(d, &pids, &n, NULL) == 0 && n > 0) {
-		if (rt_cg1_kill(cg, SIGKILL, err) < 0 || rt_cgfs_wait_empty(d, err) < 0)
-			return wren_err_wrap(err, "remove cgroup %s", cg->path);
-	}
-	for (size_t i = 0; i < cg->n_dirs; i++) {
+	for (size_t i = 0; i < cg->n_dirs; i++)
 		closep(&cg->procs_fds[i]);
-		if (rt_cgfs_rmdir_tree(cg->dirs[i], err) < 0)
-			return -1;
+	/* The kernel refuses to remove a cgroup that has processes or cgroups below it (EBUSY),
+	 * so a removal that works is the proof that there is nothing to list or kill: the usual
+	 * case, when the container's processes have all exited, costs one rmdir per hierarchy. */
+	if (d != NULL && rmdir(d) < 0 && errno != ENOENT) {
+		if (rt_cgfs_pids(d, &pids, &n, NULL) == 0 && n > 0 &&
+		    (rt_cg1_kill(cg, SIGKILL, err) < 0 || rt_cgfs_wait_empty(d, err) < 0))
+			return wren_err_wrap(err, "remove cgroup %s", cg->path);
+		d = NULL; /* removed below with the others */
 	}
+	for (size_t i = 0; i < cg->n_dirs; i++)
+		if (cg->dirs[i] != d && rt_cgfs_rmdir_tree(cg->dirs[i], err) < 0)
+			return -1;
 	return 0;
 }

@@ -8,6 +8,8 @@
  * simulated the way the kernel keeps them (a default behaviour plus a list of exceptions whose
  * access bits merge and clear) and compared with devices.list. Rule sets of other shapes (a final
  * allow-all) are always written. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,13 +121,13 @@ static bool parse_list(char *text, struct dev_list *out)
 	return true;
 }
 
-static bool unchanged(const char *dir, const struct rt_resources *r)
+static bool unchanged(const struct rt_cgfs_dir *d, const struct rt_resources *r)
 {
 	_cleanup_free_ char *text = NULL;
 	struct dev_list want = {0}, have = {0};
 	bool same = false;
 
-	if (!simulate(r, &want) || rt_cgfs_read(dir, "devices.list", &text) < 0 ||
+	if (!simulate(r, &want) || rt_cgfs_read_at(d, "devices.list", &text) < 0 ||
 	    !parse_list(text, &have) || want.n != have.n)
 		goto out;
 	same = true;
@@ -150,18 +152,39 @@ static void rule_text(const struct rt_device_rule *d, char *b, size_t n)
 	snprintf(b, n, "%c %s:%s %s", d->type, maj, min, d->access);
 }
 
-int rt_cg1_set_devices(const char *dir, const struct rt_resources *r, struct wren_err **err)
+/* Write one rule to devices.allow or .deny through *fd, opened at the first rule for that file: the
+ * kernel takes one rule per write(2), so one open file serves them all. */
+static int write_rule(const struct rt_cgfs_dir *d, const char *file, int *fd, const char *rule,
+		      struct wren_err **err)
 {
-	if (unchanged(dir, r))
+	if (*fd < 0 && (*fd = rt_cgfs_open_at(d, file, O_WRONLY | O_TRUNC)) < 0)
+		return wren_err_errno(err, errno, "cgroup: open %s/%s", d->path, file);
+	if (write_all(*fd, rule, strlen(rule)) < 0)
+		return wren_err_errno(err, errno, "cgroup: write %s/%s = \"%s\"", d->path, file,
+				      rule);
+	return 0;
+}
+
+int rt_cg1_set_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+		       struct wren_err **err)
+{
+	_cleanup_close_ int allow = -1, deny = -1;
+
+	if (unchanged(d, r))
 		return 0;
-	if (rt_cgfs_write(dir, "devices.deny", "a", err) < 0)
+	/* A rule list that starts by denying "a" (every spec runc and containerd make) does the
+	 * deny-all itself: the kernel takes any "a" rule as the whole new default, exceptions
+	 * cleared. */
+	if (!(r->n_devices > 0 && r->devices[0].type == 'a' && !r->devices[0].allow) &&
+	    write_rule(d, "devices.deny", &deny, "a", err) < 0)
 		return -1;
 	for (size_t i = 0; i < r->n_devices; i++) {
+		bool al = r->devices[i].allow;
 		char b[80];
 
 		rule_text(&r->devices[i], b, sizeof(b));
-		if (rt_cgfs_write(dir, r->devices[i].allow ? "devices.allow" : "devices.deny", b,
-				  err) < 0)
+		if (write_rule(d, al ? "devices.allow" : "devices.deny", al ? &allow : &deny, b,
+			       err) < 0)
 			return -1;
 	}
 	return 0;

@@ -665,6 +665,99 @@ out:
 	rt_cgroup_free(cg);
 }
 
+/* Rules that do not start by denying everything still start from a default deny, as runc
+ * writes them. */
+static void test_device_rules_without_a_deny_all_start_from_deny(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/devnodeny", test_root);
+	struct rt_device_rule rules[] = {RULE(true, 'c', 1, 3, "rwm"), RULE(true, 'c', 1, 5, "r")};
+	struct rt_resources res = {.devices = rules, .n_devices = 2};
+	struct rt_cgroup *cg;
+	_cleanup_free_ char *list = NULL;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
+		skip(); /* the eBPF program is default deny by construction */
+	cg = create_ok(path, &res);
+	list = read_ctl("devices", path, "devices.list");
+	assert_string_equal(list, "c 1:3 rwm\nc 1:5 r");
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
+/* The kernel takes one rule per write(2): all the allow rules go through one open devices.allow
+ * (one close after writing), and the list is the one a file per rule gives. */
+static void test_device_rules_are_written_through_one_open_file(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/devonefd", test_root);
+	_cleanup_free_ char *dir = NULL, *allow = NULL, *list = NULL;
+	struct rt_device_rule rules[] = {
+	    DENY_ALL,
+	    RULE(true, 'c', -1, -1, "m"),
+	    RULE(true, 'b', -1, -1, "m"),
+	    RULE(true, 'c', 1, 3, "rwm"),
+	    RULE(true, 'c', 1, 5, "rwm"),
+	    RULE(true, 'c', 136, -1, "rwm"),
+	    RULE(true, 'c', 10, 200, "rwm"),
+	    RULE(false, 'c', 1, 5, "w"),
+	};
+	struct rt_resources res = {.devices = rules, .n_devices = 8};
+	struct rt_cgroup *cg;
+	char buf[4096];
+	ssize_t len;
+	int in, closes = 0;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
+		skip(); /* no devices files on v2 */
+	/* an empty cgroup to watch before the rules go in; the update then writes them all */
+	cg = create_ok(path, NULL);
+	dir = ctrl_dir("devices", path);
+	allow = xasprintf("%s/devices.allow", dir);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, allow, IN_CLOSE_WRITE) >= 0);
+	if (rt_cgroup_update(cg, &res, NULL) < 0)
+		fail_msg("update %s", path);
+	len = read(in, buf, sizeof(buf));
+	for (char *p = buf; len > 0 && p < buf + len;
+	     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+		closes++;
+	close(in);
+	assert_int_equal(closes, 1);
+	list = read_ctl("devices", path, "devices.list");
+	assert_string_equal(list,
+			    "c *:* m\nb *:* m\nc 1:3 rwm\nc 1:5 rm\nc 136:* rwm\nc 10:200 rwm");
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
+/* Every cpuset level on the way gets cpus and mems, whether made now or found empty (made by
+ * someone else and never set), from the level above it. */
+static void test_cpuset_levels_made_or_found_empty_get_their_parents(void **state)
+{
+	_cleanup_free_ char *mid = xasprintf("%s/cs/mid", test_root);
+	_cleanup_free_ char *path = xasprintf("%s/cs/mid/leaf", test_root);
+	_cleanup_free_ char *root_cpus = NULL, *root_mems = NULL, *mid_dir = NULL;
+	const char *levels[] = {test_root, mid, path};
+	struct rt_cgroup *cg;
+
+	if (rt_cgroup_host_mode() == RT_CGROUP_V2)
+		skip(); /* v2 cpusets inherit their parent's when empty */
+	root_cpus = read_ctl("cpuset", "", "cpuset.cpus");
+	root_mems = read_ctl("cpuset", "", "cpuset.mems");
+	mid_dir = ctrl_dir("cpuset", mid);
+	assert_int_equal(mkdir_p(mid_dir, 0755), 0);
+	cg = create_ok(path, NULL);
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		_cleanup_free_ char *cpus = read_ctl("cpuset", levels[i], "cpuset.cpus");
+		_cleanup_free_ char *mems = read_ctl("cpuset", levels[i], "cpuset.mems");
+
+		assert_string_equal(cpus, root_cpus);
+		assert_string_equal(mems, root_mems);
+	}
+	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
+	rt_cgroup_free(cg);
+}
+
 static void test_failed_create_leaves_nothing(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/fails/deeper", test_root);
@@ -749,6 +842,87 @@ static void test_destroy_kills_what_is_left(void **state)
 	assert_true(WIFSIGNALED(st));
 }
 
+/* A container with a cgroup namespace may make cgroups below its own and move processes there:
+ * removal finds them (the kernel refuses the rmdir while they are there), kills what runs in
+ * them and removes them, deepest first. */
+static void test_destroy_removes_the_cgroups_a_container_made_below_its_own(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/nested", test_root);
+	struct rt_cgroup *cg = create_ok(path, NULL);
+	struct wren_err *err = NULL;
+	char mounts[32][256];
+	size_t n = cgroup_mounts(mounts, 32);
+	pid_t a = sleeper();
+	char b[16];
+	int st;
+
+	assert_int_equal(rt_cgroup_attach(cg, a, NULL), 0);
+	snprintf(b, sizeof(b), "%d", (int)a);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *empty = xasprintf("%s%s/empty", mounts[i], path);
+		_cleanup_free_ char *deeper = xasprintf("%s%s/busy/deeper", mounts[i], path);
+
+		assert_int_equal(mkdir_p(empty, 0755), 0);
+		assert_int_equal(mkdir_p(deeper, 0755), 0);
+		/* cpuset: a cgroup without cpus takes no task; the process stays above */
+		if (rt_cgfs_write(deeper, "cgroup.procs", b, NULL) < 0)
+			assert_int_equal(errno, ENOSPC);
+	}
+	if (rt_cgroup_destroy(cg, &err) < 0)
+		fail_msg("destroy: %s", err->msg);
+	rt_cgroup_free(cg);
+	assert_false(exists_anywhere(path));
+	assert_int_equal(waitpid(a, &st, 0), a);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+/* Only child cgroups, no process: no kill, and still nothing left. */
+static void test_destroy_removes_empty_child_cgroups(void **state)
+{
+	_cleanup_free_ char *path = xasprintf("%s/children", test_root);
+	struct rt_cgroup *cg = create_ok(path, NULL);
+	struct wren_err *err = NULL;
+	char mounts[32][256];
+	size_t n = cgroup_mounts(mounts, 32);
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *d = xasprintf("%s%s/a/b", mounts[i], path);
+
+		assert_int_equal(mkdir_p(d, 0755), 0);
+	}
+	if (rt_cgroup_destroy(cg, &err) < 0)
+		fail_msg("destroy: %s", err->msg);
+	rt_cgroup_free(cg);
+	assert_false(exists_anywhere(path));
+}
+
+/* What the kernel hands out record by record comes back whole, whether it ends just short of
+ * the first buffer, past it, or far past it. */
+static void test_files_are_read_whole_around_the_buffer_size(void **state)
+{
+	const size_t sizes[] = {0, 1, 4000, 4090, 4096, 5000, 70000};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char tmp[] = "/tmp/wren-cgfs-XXXXXX";
+		int fd = mkostemp(tmp, O_CLOEXEC);
+		char *want = xmalloc(sizes[i] + 1), *got = NULL;
+		size_t len = 0;
+
+		assert_true(fd >= 0);
+		for (size_t j = 0; j < sizes[i]; j++)
+			want[j] = (char)('a' + j % 26);
+		assert_int_equal(write_all(fd, want, sizes[i]), (ssize_t)sizes[i]);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_int_equal(rt_cgfs_read_fd(fd, 1 << 20, &got, &len), 0);
+		assert_int_equal(len, sizes[i]);
+		assert_memory_equal(got, want, sizes[i]);
+		free(got);
+		free(want);
+		close(fd);
+		unlink(tmp);
+	}
+}
+
 static void test_open_and_cleanup_of_a_missing_cgroup(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/never", test_root);
@@ -826,9 +1000,15 @@ int main(void)
 	    cmocka_unit_test(test_device_program_decides_in_the_kernel),
 	    cmocka_unit_test(test_device_rules_deny_all_then_allow),
 	    cmocka_unit_test(test_update_with_the_same_device_rules_writes_nothing),
+	    cmocka_unit_test(test_device_rules_without_a_deny_all_start_from_deny),
+	    cmocka_unit_test(test_device_rules_are_written_through_one_open_file),
+	    cmocka_unit_test(test_cpuset_levels_made_or_found_empty_get_their_parents),
 	    cmocka_unit_test(test_failed_create_leaves_nothing),
 	    cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
 	    cmocka_unit_test(test_destroy_kills_what_is_left),
+	    cmocka_unit_test(test_destroy_removes_the_cgroups_a_container_made_below_its_own),
+	    cmocka_unit_test(test_destroy_removes_empty_child_cgroups),
+	    cmocka_unit_test(test_files_are_read_whole_around_the_buffer_size),
 	    cmocka_unit_test(test_open_and_cleanup_of_a_missing_cgroup),
 	    cmocka_unit_test(test_cleanup_removes_an_existing_cgroup),
 	};
