@@ -306,13 +306,25 @@ int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err
 	return 0;
 }
 
+/* The binary a process runs never changes, so it is looked up once per process and kept
+ * (rt_proc_prime, in the daemon before its clones). */
+static struct rt_self_exe self_exe;
+
 void rt_proc_self_exe(struct rt_self_exe *out)
 {
 	struct stat st;
 
-	out->known = stat("/proc/self/exe", &st) == 0;
-	out->dev = out->known ? st.st_dev : 0;
-	out->ino = out->known ? st.st_ino : 0;
+	if (!self_exe.known && stat("/proc/self/exe", &st) == 0)
+		self_exe = (struct rt_self_exe){.dev = st.st_dev, .ino = st.st_ino, .known = true};
+	*out = self_exe;
+}
+
+void rt_proc_prime(void)
+{
+	struct rt_self_exe unused;
+
+	rt_caps_prime();
+	rt_proc_self_exe(&unused);
 }
 
 int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct wren_err **err)
