@@ -5,7 +5,8 @@
 #        hack/containerd.sh restart DIR [SECONDS]
 #
 #   start  writes DIR/config.toml (version 2: root DIR/root, state DIR/state, gRPC DIR/containerd.sock,
-#          ttrpc DIR/containerd.sock.ttrpc, CRI disabled unless WREN_CONTAINERD_CRI=1, log level debug),
+#          ttrpc DIR/containerd.sock.ttrpc, CRI disabled unless WREN_CONTAINERD_CRI=1, log level debug or
+#          WREN_CONTAINERD_LOG_LEVEL; at debug containerd starts every shim with -debug),
 #          runs /usr/bin/containerd (override with CONTAINERD_BIN) with <repo>/build/bin first on PATH so
 #          io.containerd.wren.v2 resolves to containerd-shim-wren-v2 there, logs to DIR/containerd.log,
 #          writes DIR/containerd.pid and waits until `ctr version` answers.
@@ -73,7 +74,7 @@ write_config() {
 
 		[debug]
 		  address = ""
-		  level = "debug"
+		  level = "${WREN_CONTAINERD_LOG_LEVEL:-debug}"
 
 		[metrics]
 		  address = ""

@@ -37,20 +37,33 @@ static char *cap_name(int c)
 	return out;
 }
 
-/* The kernel's highest capability: bits above it do not exist here and must not be touched. */
+/* The kernel's highest capability: bits above it do not exist here and must not be touched. A
+ * fact of the running kernel, so it is read once per process and kept (process-wide, like the
+ * cgroup v1 hierarchies): rt_caps_prime() in the daemon reads it before a clone, and children
+ * use the copy they are born with instead of reading the container's /proc twice each. */
+static int cached_last_cap = -1;
+
 static int last_cap(struct wren_err **err)
 {
 	_cleanup_free_ char *s = NULL;
 	char *end;
 	long v;
 
+	if (cached_last_cap >= 0)
+		return cached_last_cap;
 	if (read_file("/proc/sys/kernel/cap_last_cap", 64, &s, NULL) < 0)
 		return wren_err_errno(err, errno, "read /proc/sys/kernel/cap_last_cap");
 	v = strtol(s, &end, 10);
 	if (end == s || v < 0 || v > 63)
 		return wren_err_code(err, WREN_E_UNKNOWN,
 				     "/proc/sys/kernel/cap_last_cap: bad value");
-	return (int)v;
+	cached_last_cap = (int)v;
+	return cached_last_cap;
+}
+
+void rt_caps_prime(void)
+{
+	last_cap(NULL);
 }
 
 int rt_caps_drop_bounding(const struct rt_caps *caps, struct wren_err **err)

@@ -15,4 +15,8 @@ int rt_caps_drop_bounding(const struct rt_caps *caps, struct wren_err **err);
  * PR_SET_KEEPCAPS. */
 int rt_caps_apply(const struct rt_caps *caps, struct wren_err **err);
 
+/* Read the kernel's last capability now (once per process): children cloned after this use the
+ * value they inherit. */
+void rt_caps_prime(void);
+
 #endif

@@ -525,8 +525,11 @@ void rt_cgroup_free(struct rt_cgroup *cg)
 		free(cg->dirs[i]);
 		free(cg->ctrls[i]);
 		closep(&cg->procs_fds[i]);
+		if (cg->join_fds)
+			closep(&cg->join_fds[i]);
 	}
 	free(cg->procs_fds);
+	free(cg->join_fds);
 	free(cg->dirs);
 	free(cg->ctrls);
 	free(cg->dir);

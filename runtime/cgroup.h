@@ -32,6 +32,15 @@ const char *rt_cgroup_path(const struct rt_cgroup *cg);
 int rt_cgroup_dirfd(const struct rt_cgroup *cg);
 /* Move pid into the cgroup (every hierarchy on v1). */
 int rt_cgroup_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err);
+/* Children that move themselves in (cgroup_join.c: on v1 this skips the kernel's global lock,
+ * whose first writer waits for an RCU grace period, ~15 ms here). In the daemon, before a clone:
+ * rt_cgroup_prepare_join opens what the child needs (once; kept), and rt_cgroup_clone_fd is the
+ * fd for clone3's CLONE_INTO_CGROUP (v2's directory, or a hybrid host's cgroup2 mount; -1 if
+ * none). In the single-threaded child, first thing: rt_cgroup_join_self (born_in_place: the
+ * clone used rt_cgroup_clone_fd; on v2 that is all, on v1 the cgroup2 mount's part). */
+int rt_cgroup_prepare_join(struct rt_cgroup *cg, struct wren_err **err);
+int rt_cgroup_clone_fd(const struct rt_cgroup *cg);
+int rt_cgroup_join_self(const struct rt_cgroup *cg, bool born_in_place, struct wren_err **err);
 /* Apply resources to the live cgroup (Update). */
 int rt_cgroup_update(const struct rt_cgroup *cg, const struct rt_resources *res,
 		     struct wren_err **err);

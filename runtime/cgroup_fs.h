@@ -14,6 +14,9 @@
 /* How long removal waits for the cgroup to empty, and freezing for the freezer to settle. */
 #define RT_CGROUP_WAIT_MS 5000
 
+/* v1 mode: the controllers "name" of a hybrid host's cgroup2 mount among the hierarchies */
+#define UNIFIED "@unified"
+
 struct rt_cgroup {
 	enum rt_cgroup_mode mode;
 	char *path; /* normalised: "/wren/<id>" */
@@ -25,6 +28,10 @@ struct rt_cgroup {
 	 * attaches its process to all the hierarchies, and the path walks cost more than the
 	 * writes. -1 until then. */
 	int *procs_fds;
+	/* v1: what a child needs to move itself in (cgroup_join.c): each dirs[i]'s `tasks`, and
+	 * for the hybrid host's cgroup2 mount an O_DIRECTORY fd for CLONE_INTO_CGROUP. Opened
+	 * before the first clone and kept; NULL/-1 until then. */
+	int *join_fds;
 	/* v2 */
 	char *dir;
 	int dirfd;

@@ -16,7 +16,6 @@
 #include "runtime/util.h"
 
 /* Stands for the hybrid host's v2 mount among the v1 hierarchies; not a controller name. */
-#define UNIFIED "@unified"
 
 /* The controllers wren puts a container in; name=systemd too, as runc does, so that tools that
  * read /proc/<pid>/cgroup see the container's own path there. */

@@ -37,20 +37,47 @@ struct rt_container {
 	bool destroyed;
 	rt_log_fn log;
 	void *log_ud;
+	/* for execs (exec.c): the namespace types the init does not share with the daemon, found
+	 * at the first exec (0 until then), and the daemon's own pid_for_children, kept open to
+	 * come back to after each clone */
+	uint64_t exec_ns;
+	int own_pidns_fd;
 };
 
 /* ---- internal accessors for exec.c ---------------------------------------------------------- */
 const struct rt_spec *rt_container_spec(const struct rt_container *c);
-const struct rt_cgroup *rt_container_cg(const struct rt_container *c);
+struct rt_cgroup *rt_container_cg(struct rt_container *c);
+uint64_t rt_container_exec_ns(struct rt_container *c);
+int *rt_container_own_pidns(struct rt_container *c);
 
 const struct rt_spec *rt_container_spec(const struct rt_container *c)
 {
 	return c->spec;
 }
 
-const struct rt_cgroup *rt_container_cg(const struct rt_container *c)
+struct rt_cgroup *rt_container_cg(struct rt_container *c)
 {
 	return c->cg;
+}
+
+/* The init's namespaces are its own from its birth: the 14 lookups in /proc are made once. A
+ * result without the mount namespace is not kept (the init is gone, or going: the caller refuses
+ * the exec and a later one looks again). */
+uint64_t rt_container_exec_ns(struct rt_container *c)
+{
+	uint64_t ns;
+
+	if (c->exec_ns & CLONE_NEWNS)
+		return c->exec_ns;
+	ns = rt_ns_differing(c->pid);
+	if (ns & CLONE_NEWNS)
+		c->exec_ns = ns;
+	return ns;
+}
+
+int *rt_container_own_pidns(struct rt_container *c)
+{
+	return &c->own_pidns_fd;
 }
 
 /* ---- create ---------------------------------------------------------------------------------- */
@@ -80,9 +107,11 @@ static int parent_setup(struct rt_container *c, struct wren_err **err)
 	const struct rt_spec *spec = c->spec;
 	const struct rt_namespace *user = rt_spec_namespace(spec, RT_NS_USER);
 
+	/* a cgroupfs cgroup existed at the clone: the child moved itself in (cgroup_join.c) */
 	if (c->systemd_cgroup && create_cgroup(c, err) < 0)
 		return wren_err_wrap(err, "create cgroup %s", c->cg_path);
-	if (rt_cgroup_dirfd(c->cg) < 0 && rt_cgroup_attach(c->cg, c->pid, err) < 0)
+	if (c->systemd_cgroup && rt_cgroup_dirfd(c->cg) < 0 &&
+	    rt_cgroup_attach(c->cg, c->pid, err) < 0)
 		return -1;
 	if (user && (user->path == NULL || user->path[0] == 0)) {
 		if (write_id_map(c->pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err) <
@@ -116,7 +145,7 @@ static int clone_init(struct rt_container *c, const struct rt_create_opts *o, in
 {
 	const struct rt_namespace *pidns = rt_spec_namespace(c->spec, RT_NS_PID);
 	uint64_t flags = rt_ns_clone_flags(c->spec);
-	int saved = -1, pidfd = -1;
+	int saved = -1, pidfd = -1, clone_fd = -1;
 	struct rt_init_args a = {
 	    .spec = c->spec,
 	    .id = c->id,
@@ -128,6 +157,15 @@ static int clone_init(struct rt_container *c, const struct rt_create_opts *o, in
 	};
 	pid_t pid;
 
+	if (c->cg) {
+		if (rt_cgroup_prepare_join(c->cg, err) < 0)
+			return -1;
+		clone_fd = rt_cgroup_clone_fd(c->cg);
+		a.cg = c->cg;
+		a.born_in_place = clone_fd >= 0;
+	}
+	/* host facts every child needs, read once per daemon (children inherit them) */
+	rt_proc_prime();
 	/* joining a pid namespace is only possible at birth: enter it for our children first */
 	if (pidns && pidns->path && pidns->path[0]) {
 		_cleanup_close_ int fd = open(pidns->path, O_RDONLY | O_CLOEXEC);
@@ -136,7 +174,7 @@ static int clone_init(struct rt_container *c, const struct rt_create_opts *o, in
 		if (rt_ns_enter_pid_for_children(fd, &saved, err) < 0)
 			return wren_err_wrap(err, "join pid namespace %s", pidns->path);
 	}
-	pid = rt_sys_clone3(flags, c->cg ? rt_cgroup_dirfd(c->cg) : -1, &pidfd);
+	pid = rt_sys_clone3(flags, clone_fd, &pidfd);
 	if (pid == 0)
 		rt_init_child(&a);
 	rt_ns_restore_pid_for_children(&saved);
@@ -199,7 +237,7 @@ int rt_container_create(const struct rt_create_opts *o, struct rt_container **ou
 	c->id = xstrdup(o->id);
 	c->bundle = xstrdup(o->bundle);
 	c->spec = spec;
-	c->pidfd = c->sync_fd = c->console_fd = -1;
+	c->pidfd = c->sync_fd = c->console_fd = c->own_pidns_fd = -1;
 	c->log = o->log;
 	c->log_ud = o->log_ud;
 	c->systemd_cgroup = rt_container_cgroup_systemd(spec, o->systemd_cgroup);
@@ -448,6 +486,8 @@ void rt_container_free(struct rt_container *c)
 		close(c->pidfd);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	if (c->own_pidns_fd >= 0)
+		close(c->own_pidns_fd);
 	if (c->cg)
 		rt_cgroup_free(c->cg);
 	free(c->cg_path);

@@ -29,7 +29,9 @@ extern char **environ;
 
 /* from container.c */
 const struct rt_spec *rt_container_spec(const struct rt_container *c);
-const struct rt_cgroup *rt_container_cg(const struct rt_container *c);
+struct rt_cgroup *rt_container_cg(struct rt_container *c);
+uint64_t rt_container_exec_ns(struct rt_container *c);
+int *rt_container_own_pidns(struct rt_container *c);
 
 struct rt_exec {
 	pid_t pid;
@@ -42,6 +44,8 @@ struct rt_exec {
 struct exec_child_args {
 	const struct rt_spec *spec; /* the container's: seccomp */
 	const struct rt_process *p;
+	const struct rt_cgroup *cg; /* NULL: none */
+	bool born_in_place;	    /* cloned with CLONE_INTO_CGROUP (rt_cgroup_clone_fd) */
 	int stdio[3];
 	int sync_fd, init_pidfd;
 	uint64_t ns_flags;
@@ -83,6 +87,9 @@ static _Noreturn void exec_child(const struct exec_child_args *a)
 
 	/* born in the container's pid namespace: undumpable before anything else */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* into the container's cgroup while the daemon's fds are still open (cgroup_join.c) */
+	if (a->cg && rt_cgroup_join_self(a->cg, a->born_in_place, &err) < 0)
+		rt_child_fail(a->sync_fd, err, 1);
 	rt_proc_self_exe(&self);
 	sync = rt_proc_setup_fds(a->stdio, a->sync_fd, &pidfd);
 	if (sync < 0) {
@@ -118,9 +125,10 @@ static void exec_kill_and_reap(struct rt_exec *e)
 
 int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wren_err **err)
 {
-	const struct rt_container *c = o->container;
-	const struct rt_cgroup *cg = rt_container_cg(c);
-	int init_pidfd = rt_container_pidfd(c), sv[2], saved = -1, pidfd = -1;
+	struct rt_container *c = o->container;
+	struct rt_cgroup *cg = rt_container_cg(c);
+	int init_pidfd = rt_container_pidfd(c), *own_pidns = rt_container_own_pidns(c);
+	int sv[2], pidfd = -1, clone_fd = -1;
 	struct exec_child_args a;
 	struct rt_exec *e;
 	pid_t pid;
@@ -130,15 +138,25 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 				     "process.args: must be a non-empty array of strings");
 	if (init_pidfd < 0)
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION, "container not created");
+	if (cg) {
+		if (rt_cgroup_prepare_join(cg, err) < 0)
+			return wren_err_wrap(err, "exec");
+		clone_fd = rt_cgroup_clone_fd(cg);
+	}
+	/* the child gets what it needs from the daemon's memory: read these host facts here, once
+	 * per daemon, not in every child */
+	rt_proc_prime();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return wren_err_errno(err, errno, "socketpair");
 	a = (struct exec_child_args){
 	    .spec = rt_container_spec(c),
 	    .p = o->process,
+	    .cg = cg,
+	    .born_in_place = clone_fd >= 0,
 	    .stdio = {o->stdio[0], o->stdio[1], o->stdio[2]},
 	    .sync_fd = sv[1],
 	    .init_pidfd = init_pidfd,
-	    .ns_flags = rt_ns_differing(rt_container_pid(c)),
+	    .ns_flags = rt_container_exec_ns(c),
 	};
 	/* the container always has its own mount namespace: not seeing it means the init is gone,
 	 * and an exec must never fall back to the daemon's namespaces */
@@ -149,15 +167,15 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "exec: the container's namespaces are gone");
 	}
-	if (rt_ns_enter_pid_for_children(init_pidfd, &saved, err) < 0) {
+	if (rt_ns_visit_pid_for_children(init_pidfd, own_pidns, err) < 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return wren_err_wrap(err, "exec: the container's init is gone");
 	}
-	pid = rt_sys_clone3(0, cg ? rt_cgroup_dirfd(cg) : -1, &pidfd);
+	pid = rt_sys_clone3(0, clone_fd, &pidfd);
 	if (pid == 0)
 		exec_child(&a);
-	rt_ns_restore_pid_for_children(&saved);
+	rt_ns_leave_pid_for_children(*own_pidns);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
@@ -173,8 +191,6 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 		wren_err_errno(err, errno, "set the sync socket non-blocking");
 		goto fail;
 	}
-	if (cg && rt_cgroup_dirfd(cg) < 0 && rt_cgroup_attach(cg, pid, err) < 0)
-		goto fail;
 	if (o->process->has_oom_score_adj &&
 	    rt_proc_write_oom_score_adj(pid, o->process->oom_score_adj, err) < 0)
 		goto fail;

@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 
 #include "runtime/hooks.h"
+#include "runtime/cgroup.h"
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
@@ -163,13 +164,17 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	/* not dumpable from birth: nothing else in the container's pid namespace may ptrace us or
 	 * open our /proc files while we hold host resources */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* into the container's cgroup while the daemon's fds are still open (cgroup_join.c) */
+	if (a->cg && rt_cgroup_join_self(a->cg, a->born_in_place, &err) < 0)
+		rt_child_fail(a->sync_fd, err, 1);
 	rt_proc_self_exe(&self);
 	sync = rt_proc_setup_fds(a->stdio, a->sync_fd, NULL);
 	if (sync < 0) {
 		wren_err_errno(&err, errno, "set up stdio");
 		rt_child_fail(a->sync_fd, err, 1);
 	}
-	/* the parent attaches the cgroup (v1), writes id maps and oom_score_adj, then says go on */
+	/* the parent writes id maps and oom_score_adj (and, for systemd, makes the scope), then
+	 * says go on */
 	if (rt_sync_expect(sync, RT_MSG_CONTINUE, &host_pid) < 0)
 		_exit(1);
 	if (setup(a, sync, host_pid, &deferred_cwd, &err) < 0)

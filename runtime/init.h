@@ -9,12 +9,18 @@
 #include "runtime/runtime.h"
 #include "runtime/spec.h"
 
+struct rt_cgroup;
+
 struct rt_init_args {
 	const struct rt_spec *spec;
 	const char *id, *bundle;
 	int stdio[3];
 	int sync_fd; /* the child's end */
 	bool no_pivot_root, no_new_keyring;
+	/* the cgroup the child moves itself into first thing (cgroup_join.c); NULL when the parent
+	 * attaches it (the systemd driver, whose scope is made once the init exists) */
+	const struct rt_cgroup *cg;
+	bool born_in_place; /* cloned with CLONE_INTO_CGROUP (rt_cgroup_clone_fd) */
 };
 
 /* Runs in the clone3 child: never returns (execve or _exit). */

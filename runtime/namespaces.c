@@ -112,6 +112,24 @@ void rt_ns_restore_pid_for_children(int *saved)
 	*saved = -1;
 }
 
+int rt_ns_visit_pid_for_children(int fd, int *own, struct wren_err **err)
+{
+	if (*own < 0) {
+		*own = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+		if (*own < 0)
+			return wren_err_errno(err, errno, "open /proc/self/ns/pid_for_children");
+	}
+	if (setns(fd, CLONE_NEWPID) < 0)
+		return wren_err_errno(err, errno, "enter pid namespace");
+	return 0;
+}
+
+void rt_ns_leave_pid_for_children(int own)
+{
+	if (setns(own, CLONE_NEWPID) < 0)
+		abort();
+}
+
 uint64_t rt_ns_differing(pid_t pid)
 {
 	uint64_t flags = 0;

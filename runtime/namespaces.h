@@ -27,6 +27,11 @@ int rt_ns_enter_pid_for_children(int fd, int *saved, struct wren_err **err);
 /* Restore (and close) what rt_ns_enter_pid_for_children saved. Aborts on failure: a daemon whose
  * next children land in a container's pid namespace is unsafe to keep running. */
 void rt_ns_restore_pid_for_children(int *saved);
+/* The same for a caller that clones into one container many times (execs): *own is the daemon's
+ * pid_for_children, opened on the first call and kept by the caller (-1 before), so a clone costs
+ * two setns and no open. Come back with rt_ns_leave_pid_for_children(*own). */
+int rt_ns_visit_pid_for_children(int fd, int *own, struct wren_err **err);
+void rt_ns_leave_pid_for_children(int own);
 /* CLONE_NEW* flags (pid excluded) of the namespaces where pid differs from this process. */
 uint64_t rt_ns_differing(pid_t pid);
 

@@ -21,6 +21,27 @@
 
 #define SYNC_FD 3
 
+/* The signals whose disposition is not the default in the daemon (what it ignores, or inherited
+ * ignored): found once per process by rt_proc_prime, so that each child resets just those instead
+ * of all 62. Not yet looked (a child of a process that never primed): reset them all. */
+static sigset_t non_default;
+static bool non_default_known;
+
+static void find_non_default(void)
+{
+	sigemptyset(&non_default);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &old) < 0 || old.sa_handler != SIG_DFL ||
+		    (old.sa_flags & SA_SIGINFO))
+			sigaddset(&non_default, sig);
+	}
+	non_default_known = true;
+}
+
 int rt_proc_setup_fds(const int stdio[3], int sync_fd, int *keep)
 {
 	struct sigaction sa;
@@ -30,7 +51,8 @@ int rt_proc_setup_fds(const int stdio[3], int sync_fd, int *keep)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
+		if (sig != SIGKILL && sig != SIGSTOP &&
+		    (!non_default_known || sigismember(&non_default, sig) == 1))
 			sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -306,13 +328,29 @@ int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err
 	return 0;
 }
 
+/* The binary a process runs never changes, so it is looked up once per process and kept
+ * (rt_proc_prime, in the daemon before its clones). */
+static struct rt_self_exe self_exe;
+
 void rt_proc_self_exe(struct rt_self_exe *out)
 {
 	struct stat st;
 
-	out->known = stat("/proc/self/exe", &st) == 0;
-	out->dev = out->known ? st.st_dev : 0;
-	out->ino = out->known ? st.st_ino : 0;
+	if (!self_exe.known && stat("/proc/self/exe", &st) == 0)
+		self_exe = (struct rt_self_exe){.dev = st.st_dev, .ino = st.st_ino, .known = true};
+	*out = self_exe;
+}
+
+void rt_proc_prime(void)
+{
+	struct rt_self_exe unused;
+
+	rt_caps_prime();
+	rt_proc_self_exe(&unused);
+	/* dispositions: looked at once; a daemon sets its own (SIGPIPE ignored, the rest through a
+	 * signalfd) before it clones anything */
+	if (!non_default_known)
+		find_non_default();
 }
 
 int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct wren_err **err)

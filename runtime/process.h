@@ -44,6 +44,11 @@ struct rt_self_exe {
 	bool known;
 };
 void rt_proc_self_exe(struct rt_self_exe *out);
+/* In the daemon before a clone: look up what every child needs from the host (the kernel's last
+ * capability, our own binary, which signal dispositions are not the default) once, so children
+ * inherit it instead of asking the kernel each. A process must not change a disposition after
+ * its first call (the daemon sets its own at start). */
+void rt_proc_prime(void);
 int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct wren_err **err);
 
 #endif

@@ -68,6 +68,44 @@ static int follow_dangling(int parent, char **path, size_t start, size_t end, in
 	return 1;
 }
 
+/* The common case of a missing path: only its last component is (/dev/pts, /dev/shm, /dev/mqueue
+ * on a fresh /dev). Resolve the parent in one step, create the last component in it and resolve
+ * the whole path again. Returns the fd, or -1 with errno; ENOENT when the walk below must do it
+ * (the parent is missing too, or the last component is a dangling symlink: mkdirat says EEXIST
+ * and the path still does not resolve). */
+static int create_last(int rootfd, const char *path, bool last_is_file)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	_cleanup_close_ int parent = -1;
+	size_t len = strlen(dir);
+	char *slash, *name;
+	int r;
+
+	while (len > 1 && dir[len - 1] == '/')
+		dir[--len] = 0;
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash[1] == 0 || strcmp(slash + 1, "..") == 0 ||
+	    strcmp(slash + 1, ".") == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	name = slash + 1;
+	*slash = 0;
+	parent = rt_sys_openat2(rootfd, dir[0] ? dir : "/", O_PATH | O_CLOEXEC, 0, RESOLVE_ROOT);
+	if (parent < 0)
+		return -1;
+	if (last_is_file) {
+		r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (r >= 0)
+			close(r);
+	} else {
+		r = mkdirat(parent, name, 0755);
+	}
+	if (r < 0 && errno != EEXIST)
+		return -1;
+	return rt_sys_openat2(rootfd, path, O_PATH | O_CLOEXEC, 0, RESOLVE_ROOT);
+}
+
 int rt_rootfs_open_in_root(int rootfd, const char *path, bool create, bool last_is_file,
 			   struct wren_err **err)
 {
@@ -82,6 +120,11 @@ int rt_rootfs_open_in_root(int rootfd, const char *path, bool create, bool last_
 			wren_err_errno(err, errno, "resolve %s in the rootfs", path);
 		return fd;
 	}
+	fd = create_last(rootfd, path, last_is_file);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return wren_err_errno(err, errno, "create %s in the rootfs", path);
 	/* walk the components, each resolved afresh from the root, creating what is missing */
 	cur = xstrdup(path);
 	parent = open_partial(rootfd, "", 0);
@@ -329,27 +372,48 @@ static const struct rt_device default_devices[] = {
     {.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
 };
 
+/* The rootfs's /dev, resolved once for all the nodes made there, and who owns a node made in it
+ * (our fsuid, and our fsgid unless /dev is setgid). */
+struct dev_dir {
+	int fd;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Create one device node. In /dev (the defaults and nearly every spec device) through dev->fd;
+ * elsewhere resolved here. umask is 0, so mknodat gives the node its mode unless special bits
+ * are asked for, and chown only runs when the owner must change. */
 static int create_device(struct mnt_ctx *cx, const struct rt_device *d, bool is_default,
-			 struct wren_err **err)
+			 const struct dev_dir *dev, struct wren_err **err)
 {
 	_cleanup_free_ char *dir = xstrdup(d->path);
 	char *slash = strrchr(dir, '/');
 	const char *name = slash ? slash + 1 : dir;
 	mode_t kind = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 	mode_t perm = d->has_file_mode ? (d->file_mode & 07777) : 0666;
-	_cleanup_close_ int pfd = -1;
+	uid_t uid = d->has_uid ? d->uid : 0;
+	gid_t gid = d->has_gid ? d->gid : 0;
+	_cleanup_close_ int own = -1;
+	int pfd = dev->fd;
+	bool owned = true; /* a new node's owner is already uid:gid */
 
 	if (slash == NULL || name[0] == 0)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "device path %s", d->path);
 	*slash = 0;
-	pfd = rt_rootfs_open_in_root(cx->rootfd, dir[0] ? dir : "/", true, false, err);
-	if (pfd < 0)
-		return wren_err_wrap(err, "create device %s", d->path);
+	if (strcmp(dir, "/dev") == 0) {
+		owned = dev->uid == uid && dev->gid == gid;
+	} else {
+		own = rt_rootfs_open_in_root(cx->rootfd, dir[0] ? dir : "/", true, false, err);
+		if (own < 0)
+			return wren_err_wrap(err, "create device %s", d->path);
+		pfd = own;
+		owned = false;
+	}
 	if (mknodat(pfd, name, kind | perm, makedev(d->major, d->minor)) == 0) {
-		if (fchmodat(pfd, name, perm, 0) < 0 ||
-		    fchownat(pfd, name, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
-			     AT_SYMLINK_NOFOLLOW) < 0)
+		if ((perm & 07000) && fchmodat(pfd, name, perm, 0) < 0)
 			return wren_err_errno(err, errno, "set mode of device %s", d->path);
+		if (!owned && fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return wren_err_errno(err, errno, "set owner of device %s", d->path);
 		return 0;
 	}
 	if (errno == EEXIST && is_default)
@@ -376,19 +440,25 @@ static int create_devices(struct mnt_ctx *cx, struct wren_err **err)
 	    {"/proc/self/fd/1", "stdout"},
 	    {"/proc/self/fd/2", "stderr"},
 	};
-	_cleanup_close_ int dev = -1;
-	mode_t old = umask(0);
+	_cleanup_close_ int dev = rt_rootfs_open_in_root(cx->rootfd, "/dev", true, false, err);
+	struct dev_dir dd = {.fd = dev};
+	struct stat st;
+	mode_t old;
 	int r = 0;
 
+	if (dev < 0)
+		return -1;
+	if (fstat(dev, &st) < 0)
+		return wren_err_errno(err, errno, "stat /dev");
+	dd.uid = geteuid();
+	dd.gid = (st.st_mode & S_ISGID) ? st.st_gid : getegid();
+	old = umask(0);
 	for (size_t i = 0; r == 0 && i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
-		r = create_device(cx, &default_devices[i], true, err);
+		r = create_device(cx, &default_devices[i], true, &dd, err);
 	for (size_t i = 0; r == 0 && i < cx->spec->n_devices; i++)
-		r = create_device(cx, &cx->spec->devices[i], false, err);
+		r = create_device(cx, &cx->spec->devices[i], false, &dd, err);
 	umask(old);
 	if (r < 0)
-		return -1;
-	dev = rt_rootfs_open_in_root(cx->rootfd, "/dev", true, false, err);
-	if (dev < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)

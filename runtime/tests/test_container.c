@@ -228,6 +228,19 @@ static void test_hostname_is_set(void **state)
 	finish(&run);
 }
 
+/* This test program ignores SIGPIPE (main), as a daemon may: the container must not inherit it. */
+static void test_signals_the_runtime_ignores_are_default_in_the_container(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("sigign");
+
+	bundle_config(b, "[\"grep\",\"SigIgn\",\"/proc/self/status\"]", NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "SigIgn:\t0000000000000000\n");
+	finish(&run);
+}
+
 static void test_init_is_pid_1(void **state)
 {
 	struct bundle *b = *state;
@@ -1096,6 +1109,34 @@ static void test_mount_destination_symlink_stays_in_the_rootfs(void **state)
 	assert_int_equal(stat(host, &st), -1);
 }
 
+/* Missing mount targets are made inside the rootfs: the last component only (one step), a deeper
+ * path (component by component), and a dangling symlink as the last component, whose target is
+ * made inside the rootfs as runc does. */
+static void test_missing_mount_targets_are_made_inside_the_rootfs(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("mkdirs");
+	_cleanup_free_ char *link = xasprintf("%s/dangle", b->rootfs);
+	_cleanup_free_ char *made = xasprintf("%s/made/here", b->rootfs);
+	struct stat st;
+
+	assert_int_equal(symlink("/made/here", link), 0);
+	bundle_config_mounts(
+	    b,
+	    "[\"sh\",\"-c\",\"grep -c ' /one \\\\| /deep/er/path \\\\| /made/here ' "
+	    "/proc/self/mountinfo\"]",
+	    NULL,
+	    "{\"destination\":\"/one\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+	    "{\"destination\":\"/deep/er/path\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+	    "{\"destination\":\"/dangle\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}");
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "3\n");
+	finish(&run);
+	assert_int_equal(stat(made, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+}
+
 /* runc CVE-2019-5736: /proc/self/exe of a container child is the runtime's binary. */
 static void test_the_runtime_binary_is_never_executed_in_a_container(void **state)
 {
@@ -1170,8 +1211,10 @@ int main(void)
 	    T(test_exec_after_the_init_exited_fails),
 	    T(test_ro_bind_mount_of_a_file),
 	    T(test_mount_destination_symlink_stays_in_the_rootfs),
+	    T(test_missing_mount_targets_are_made_inside_the_rootfs),
 	    T(test_the_runtime_binary_is_never_executed_in_a_container),
 	    T(test_default_devices_are_allowed_under_deny_all),
+	    T(test_signals_the_runtime_ignores_are_default_in_the_container),
 	};
 	if (geteuid() != 0) {
 		fprintf(stderr, "runtime_test_container needs root: skipped\n");
