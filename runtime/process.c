@@ -24,36 +24,33 @@
 /* The signals whose disposition is not the default in the daemon (what it ignores, or inherited
  * ignored): found once per process by rt_proc_prime, so that each child resets just those instead
  * of all 62. Not yet looked (a child of a process that never primed): reset them all. */
-static sigset_t non_default;
+static uint64_t non_default; /* bit sig - 1; glibc's sigset calls refuse 32 and 33 */
 static bool non_default_known;
 
 static void find_non_default(void)
 {
-	sigemptyset(&non_default);
+	non_default = 0;
 	for (int sig = 1; sig < NSIG; sig++) {
-		struct sigaction old;
+		struct rt_kernel_sigaction old;
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		if (sigaction(sig, NULL, &old) < 0 || old.sa_handler != SIG_DFL ||
-		    (old.sa_flags & SA_SIGINFO))
-			sigaddset(&non_default, sig);
+		if (rt_sys_sigaction_get(sig, &old) < 0 || old.handler != SIG_DFL ||
+		    (old.flags & SA_SIGINFO))
+			non_default |= 1ULL << (sig - 1);
 	}
 	non_default_known = true;
 }
 
 int rt_proc_setup_fds(const int stdio[3], int sync_fd, int *keep)
 {
-	struct sigaction sa;
 	sigset_t none;
 	int tmp[3], s, k = -1;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP &&
-		    (!non_default_known || sigismember(&non_default, sig) == 1))
-			sigaction(sig, &sa, NULL);
+		    (!non_default_known || (non_default & (1ULL << (sig - 1)))))
+			rt_sys_sigaction_default(sig);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 

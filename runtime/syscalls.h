@@ -87,4 +87,27 @@ static inline int rt_sys_openat2(int dirfd, const char *path, uint64_t flags, ui
 	}
 }
 
+/* The kernel's rt_sigaction, for a child resetting what it inherited: glibc's sigaction refuses
+ * the two signals it keeps for itself (32 and 33), so a disposition of theirs that a parent left
+ * (GNU make runs its recipes with both ignored) would reach the container otherwise. Only SIG_DFL
+ * and SIG_IGN are read or set here, which need no restorer. */
+struct rt_kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+static inline int rt_sys_sigaction_get(int sig, struct rt_kernel_sigaction *old)
+{
+	return (int)syscall(SYS_rt_sigaction, sig, NULL, old, sizeof(old->mask));
+}
+
+static inline int rt_sys_sigaction_default(int sig)
+{
+	struct rt_kernel_sigaction sa = {.handler = SIG_DFL};
+
+	return (int)syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(sa.mask));
+}
+
 #endif
