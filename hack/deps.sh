@@ -9,7 +9,8 @@
 # integration:  bats, containerd (1.6.20, only the binaries: tests run a private daemon), runc (the
 #               reference runtime), busybox-static and umoci (the offline test image), jq (specs, bundle
 #               config), shellcheck (lint of the scripts), util-linux (setsid, mount tools), bsdutils
-#               (script: a terminal for ctr -t in tty.bats), coreutils
+#               (script: a terminal for ctr -t in tty.bats), coreutils, criu (checkpoint.bats: where criu
+#               cannot work on this kernel, the failure path is what runs)
 set -euo pipefail
 
 packages=(
@@ -18,6 +19,7 @@ packages=(
 	libseccomp-dev libcap-dev libcgroup-dev libcjson-dev
 	libcmocka-dev clang libclang-rt-14-dev
 	bats containerd runc busybox-static umoci jq shellcheck util-linux bsdutils
+	criu
 )
 
 missing=()

@@ -172,14 +172,10 @@ static int valid_cgroups_mode(const char *mode)
 	return 0;
 }
 
-int shim_checkpoint_argv(const char *criu, const struct shim_checkpoint_target *t,
-			 const struct shim_checkpoint_opts *o, const char *work, char ***out,
-			 struct wren_err **err)
+/* The caller's options, checked before anything on the host is looked at (criu, the init's
+ * mounts): bad input is INVALID_ARGUMENT whatever the machine has. */
+static int check_opts(const struct shim_checkpoint_opts *o, struct wren_err **err)
 {
-	struct argv_buf a = {0};
-	struct mnt *m = NULL;
-	size_t n;
-
 	if (o->cgroups_mode && *o->cgroups_mode && !valid_cgroups_mode(o->cgroups_mode))
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
 				     "checkpoint: cgroups mode %s is none of soft, full, strict, "
@@ -192,6 +188,19 @@ int shim_checkpoint_argv(const char *criu, const struct shim_checkpoint_target *
 					     "checkpoint: criu can leave only the network "
 					     "namespace empty, not %s",
 					     o->empty_namespaces[i]);
+	return 0;
+}
+
+int shim_checkpoint_argv(const char *criu, const struct shim_checkpoint_target *t,
+			 const struct shim_checkpoint_opts *o, const char *work, char ***out,
+			 struct wren_err **err)
+{
+	struct argv_buf a = {0};
+	struct mnt *m = NULL;
+	size_t n;
+
+	if (check_opts(o, err) < 0)
+		return -1;
 	push(&a, xstrdup(criu));
 	push(&a, xstrdup("dump"));
 	push(&a, xasprintf("--tree=%d", (int)t->pid));
@@ -460,6 +469,11 @@ int shim_checkpoint_start(struct shim_container *c, const struct shim_checkpoint
 	const char *cg;
 	int r;
 
+	if (!o->image_path || !*o->image_path)
+		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+				     "checkpoint: an image path is required");
+	if (check_opts(o, err) < 0)
+		return -1;
 	if (!criu)
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "checkpoint needs criu, which is not in PATH (%s)",
@@ -467,9 +481,6 @@ int shim_checkpoint_start(struct shim_container *c, const struct shim_checkpoint
 	if (c->checkpoint)
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "a checkpoint of %s is already running", c->id);
-	if (!o->image_path || !*o->image_path)
-		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-				     "checkpoint: an image path is required");
 	mi_path = xasprintf("/proc/%d/mountinfo", (int)c->init.pid);
 	if (read_file(mi_path, 1 << 22, &mountinfo, NULL) < 0)
 		return wren_err_errno(err, errno, "checkpoint: read %s", mi_path);
