@@ -7,27 +7,37 @@
 #include "runtime/util.h"
 #include "shim/state.h"
 
-int shim_state_write(const char *bundle, const struct shim_state *st, struct wren_err **err)
+static bool same_state(const struct shim_state *a, const struct shim_state *b)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s/.%s", bundle, SHIM_STATE_FILE);
-	_cleanup_free_ char *path = xasprintf("%s/%s", bundle, SHIM_STATE_FILE);
-	_cleanup_free_ char *data = xasprintf("pid=%d\ncgroup=%s\nexited=%d\nexit_status=%" PRIu32
-					      "\nexited_at=%" PRId64 ".%09" PRId32 "\n",
-					      (int)st->pid, st->cgroup, st->exited ? 1 : 0,
-					      st->exit_status, st->exited_sec, st->exited_nsec);
-	_cleanup_free_ char *cur = NULL;
-	size_t cur_len = 0;
+	return a->pid == b->pid && !strcmp(a->cgroup, b->cgroup) && a->exited == b->exited &&
+	       a->exit_status == b->exit_status && a->exited_sec == b->exited_sec &&
+	       a->exited_nsec == b->exited_nsec;
+}
 
-	/* The daemon persists at create, when the init is created, at its exit and at delete; two
-	 * of those change nothing. Replacing a file by rename costs a new inode and, on ext4, a
-	 * forced writeback of the new data (auto_da_alloc); reading the current text is cheaper. */
-	if (read_file(path, 4096, &cur, &cur_len) == 0 && cur_len == strlen(data) &&
-	    memcmp(cur, data, cur_len) == 0)
+int shim_state_write(const char *bundle, const struct shim_state *st,
+		     struct shim_state_cache *cache, struct wren_err **err)
+{
+	_cleanup_free_ char *tmp = NULL, *path = NULL, *data = NULL;
+
+	/* Each write replaces the inode, which on ext4 also forces a writeback of the new data
+	 * (auto_da_alloc): callers persist at every step that may change the state, and only the
+	 * ones that do change it may cost a write. */
+	if (cache && cache->valid && same_state(&cache->last, st))
 		return 0;
+	tmp = xasprintf("%s/.%s", bundle, SHIM_STATE_FILE);
+	path = xasprintf("%s/%s", bundle, SHIM_STATE_FILE);
+	data = xasprintf("pid=%d\ncgroup=%s\nexited=%d\nexit_status=%" PRIu32 "\nexited_at=%" PRId64
+			 ".%09" PRId32 "\n",
+			 (int)st->pid, st->cgroup, st->exited ? 1 : 0, st->exit_status,
+			 st->exited_sec, st->exited_nsec);
 	if (write_file(tmp, data, strlen(data), true) < 0)
 		return wren_err_errno(err, errno, "write %s", tmp);
 	if (rename(tmp, path) < 0)
 		return wren_err_errno(err, errno, "rename %s", tmp);
+	if (cache) {
+		cache->last = *st;
+		cache->valid = true;
+	}
 	return 0;
 }
 

@@ -21,7 +21,18 @@ struct shim_state {
 	int32_t exited_nsec;
 };
 
-int shim_state_write(const char *bundle, const struct shim_state *st, struct wren_err **err);
+/* The daemon's memory of one bundle's file: what its last successful write put there. The file
+ * is written by this daemon only, so it is never read back to tell whether a write is needed. */
+struct shim_state_cache {
+	bool valid;
+	struct shim_state last;
+};
+
+/* Replace the file with st, unless cache says it already holds st (cache NULL: always). A reader
+ * sees the old file or the new one, never a mix: the text goes to a temporary that is renamed
+ * over it. */
+int shim_state_write(const char *bundle, const struct shim_state *st,
+		     struct shim_state_cache *cache, struct wren_err **err);
 /* Missing file → -1 with a NOT_FOUND error. */
 int shim_state_read(const char *bundle, struct shim_state *st, struct wren_err **err);
 

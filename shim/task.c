@@ -49,7 +49,7 @@ void shim_task_persist(struct shim_container *c)
 	st.exit_status = c->init.exit_status;
 	st.exited_sec = c->init.exited_at.tv_sec;
 	st.exited_nsec = (int32_t)c->init.exited_at.tv_nsec;
-	if (shim_state_write(c->bundle, &st, &err) < 0)
+	if (shim_state_write(c->bundle, &st, &c->state, &err) < 0)
 		log_error("persist state of %s: %s", c->id, err->msg);
 }
 
@@ -336,7 +336,6 @@ static void init_created(struct shim *s, struct shim_container *c)
 	c->init.status = PROC_CREATED;
 	shim_proc_unwatch_sync(s, &c->init);
 	shim_io_release_child(&c->init.io);
-	shim_task_persist(c);
 	ev = containerd__events__task_create__unpack(NULL, c->create_event_len, c->create_event);
 	if (ev) {
 		ev->pid = (uint32_t)c->init.pid;
