@@ -101,6 +101,9 @@ void shim_proc_reap_now(struct shim_proc *p);
 void shim_task_remove_exec(struct shim *s, struct shim_proc *p);
 /* Tear down everything a container holds and unlink it from the shim. */
 void shim_task_remove(struct shim *s, struct shim_container *c);
+/* The same for the Delete of its init: the state file then tells the delete action whether
+ * anything is left for it to clean. */
+void shim_task_delete(struct shim *s, struct shim_container *c);
 
 /* daemon.c: after the container whose bundle held the daemon (cwd, log FIFO) is gone. */
 void shim_daemon_leave_bundle(struct shim *s, const char *bundle);

@@ -59,6 +59,7 @@ static void test_state_round_trips_through_the_file(void **st)
 	a.exit_status = 137;
 	a.exited_sec = 1700000000;
 	a.exited_nsec = 5;
+	a.cleaned = true;
 	assert_int_equal(shim_state_write(dir, &a, NULL, NULL), 0);
 	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
 	assert_int_equal(b.pid, 4242);
@@ -67,6 +68,31 @@ static void test_state_round_trips_through_the_file(void **st)
 	assert_int_equal(b.exit_status, 137);
 	assert_int_equal(b.exited_sec, 1700000000);
 	assert_int_equal(b.exited_nsec, 5);
+	assert_true(b.cleaned);
+}
+
+static void test_state_of_a_running_init_is_not_cleaned(void **st)
+{
+	struct shim_state a = created(), b;
+
+	assert_int_equal(shim_state_write(dir, &a, NULL, NULL), 0);
+	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_false(b.exited);
+	assert_false(b.cleaned);
+}
+
+/* No "cleaned" line (a live or killed daemon, or an older one): the delete action must clean up. */
+static void test_state_without_cleaned_line_reads_as_not_cleaned(void **st)
+{
+	_cleanup_free_ char *p = state_path();
+	const char *old = "pid=7\ncgroup=/x\nexited=1\nexit_status=3\nexited_at=1.000000002\n";
+	struct shim_state b;
+
+	assert_int_equal(write_file(p, old, strlen(old), true), 0);
+	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_true(b.exited);
+	assert_int_equal(b.exit_status, 3);
+	assert_false(b.cleaned);
 }
 
 static void test_state_unchanged_is_not_written_again(void **st)
@@ -99,6 +125,64 @@ static void test_state_change_replaces_the_file(void **st)
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
 	assert_int_equal(b.exit_status, 3);
+}
+
+/* The daemon's Delete adds "cleaned" to what the exit wrote: an append to the same file, which
+ * then reads exactly as a whole write of that state would. */
+static void test_state_cleaned_is_appended_to_the_same_file(void **st)
+{
+	_cleanup_free_ char *p = state_path();
+	_cleanup_free_ char *text = NULL;
+	struct shim_state_cache cache = {0};
+	struct shim_state a = created(), b;
+	ino_t first;
+
+	a.exited = true;
+	a.exit_status = 6;
+	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
+	first = inode();
+	a.cleaned = true;
+	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
+	assert_int_equal(inode(), first);
+	assert_true(cache.last.cleaned);
+	assert_int_equal(read_file(p, 4096, &text, NULL), 0);
+	assert_string_equal(text, "pid=4242\ncgroup=/default/c1\nexited=1\nexit_status=6\n"
+				  "exited_at=0.000000000\ncleaned=1\n");
+	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_true(b.cleaned);
+	assert_int_equal(b.exit_status, 6);
+}
+
+/* Delete of an init that never ran records its status and the cleanup together: a whole write. */
+static void test_state_cleaned_with_a_new_status_replaces_the_file(void **st)
+{
+	struct shim_state_cache cache = {0};
+	struct shim_state a = created(), b;
+	ino_t first;
+
+	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
+	first = inode();
+	a.exited = true;
+	a.exit_status = 137;
+	a.cleaned = true;
+	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
+	assert_int_not_equal(inode(), first);
+	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_true(b.cleaned);
+	assert_int_equal(b.exit_status, 137);
+}
+
+/* A read that raced the append may get part of the line: not cleaned, the delete action cleans. */
+static void test_state_unterminated_last_line_is_ignored(void **st)
+{
+	_cleanup_free_ char *p = state_path();
+	const char *torn = "pid=7\ncgroup=/x\nexited=1\nexit_status=3\nexited_at=1.2\ncleaned=1";
+	struct shim_state b;
+
+	assert_int_equal(write_file(p, torn, strlen(torn), true), 0);
+	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_int_equal(b.exit_status, 3);
+	assert_false(b.cleaned);
 }
 
 /* The daemon is the file's only writer: it trusts its memory and never reads the file back. */
@@ -140,8 +224,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_state_round_trips_through_the_file),
+	    cmocka_unit_test(test_state_of_a_running_init_is_not_cleaned),
+	    cmocka_unit_test(test_state_without_cleaned_line_reads_as_not_cleaned),
 	    cmocka_unit_test(test_state_unchanged_is_not_written_again),
 	    cmocka_unit_test(test_state_change_replaces_the_file),
+	    cmocka_unit_test(test_state_cleaned_is_appended_to_the_same_file),
+	    cmocka_unit_test(test_state_cleaned_with_a_new_status_replaces_the_file),
+	    cmocka_unit_test(test_state_unterminated_last_line_is_ignored),
 	    cmocka_unit_test(test_state_write_trusts_memory_not_the_file),
 	    cmocka_unit_test(test_state_failed_write_is_retried),
 	};
