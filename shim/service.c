@@ -517,8 +517,7 @@ static void h_delete(struct ttrpc_call *call, void *ud)
 		_cleanup_free_ char *bundle = xstrdup(c->bundle);
 
 		id = xstrdup(c->id);
-		shim_task_persist(c); /* the delete action reports this status */
-		shim_task_remove(s, c); /* cgroup, rootfs mounts, stdio: everything goes */
+		shim_task_delete(s, c); /* cgroup, rootfs mounts, stdio: everything goes */
 		shim_daemon_leave_bundle(s, bundle);
 		publish_delete(s, id, pid, status, &at);
 	}

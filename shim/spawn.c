@@ -38,9 +38,9 @@ int shim_write_address(const char *address, struct wren_err **err)
  * daemon's instructions) for nothing. What an exec would have reset is reset by hand: stdio goes
  * to /dev/null (containerd reads our stdout/stderr pipes to EOF), the listener becomes fd 3 and
  * every other descriptor is closed (CLOEXEC ones included: the exec used to close those), the
- * daemon gets its own process group, and caught signals go back to their defaults (the start
- * action catches none today; this keeps it so). The start action's few heap blocks stay behind
- * unused (its cleanup attributes run only in the parent). Never returns. */
+ * daemon gets its own process group, and the signal dispositions are what an exec would leave
+ * (see below). The start action's few heap blocks stay behind unused (its cleanup attributes run
+ * only in the parent). Never returns. */
 static void become_daemon(const struct shim_flags *f, int lfd)
 {
 	struct shim_flags df = {
@@ -60,13 +60,14 @@ static void become_daemon(const struct shim_flags *f, int lfd)
 	if (close_range(4, ~0U, 0) < 0)
 		for (int fd = 4; fd < 1024; fd++)
 			close(fd);
-	for (int sig = 1; sig < NSIG; sig++) {
-		struct sigaction sa;
-
-		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
-		    sa.sa_handler != SIG_IGN)
-			signal(sig, SIG_DFL);
-	}
+	/* An exec would reset caught signals to their defaults and keep ignored ones. The start
+	 * action catches none (nothing in it calls sigaction or signal), so there is nothing to
+	 * reset: asking the kernel about all 64 cost 63 system calls per container. What it ignores
+	 * it inherited from containerd, and is kept, as an exec keeps it, with one exception: an
+	 * ignored SIGCHLD makes the kernel reap our children itself, and their exit statuses would
+	 * be lost. (The container's processes get default dispositions from the runtime, and the
+	 * daemon's helpers from shim_child_spawnattr.) */
+	signal(SIGCHLD, SIG_DFL);
 	/* ps shows the daemon as the start action's command line: drop the word "start" from it
 	 * (it points into the argv area the kernel reports in /proc/PID/cmdline). */
 	if (f->action)

@@ -35,7 +35,7 @@ struct shim_proc *shim_task_proc(struct shim_container *c, const char *exec_id)
 	return NULL;
 }
 
-void shim_task_persist(struct shim_container *c)
+static void persist(struct shim_container *c, bool cleaned)
 {
 	_cleanup_err_ struct wren_err *err = NULL;
 	struct shim_state st = {0};
@@ -49,8 +49,14 @@ void shim_task_persist(struct shim_container *c)
 	st.exit_status = c->init.exit_status;
 	st.exited_sec = c->init.exited_at.tv_sec;
 	st.exited_nsec = (int32_t)c->init.exited_at.tv_nsec;
-	if (shim_state_write(c->bundle, &st, &err) < 0)
+	st.cleaned = cleaned;
+	if (shim_state_write(c->bundle, &st, &c->state, &err) < 0)
 		log_error("persist state of %s: %s", c->id, err->msg);
+}
+
+void shim_task_persist(struct shim_container *c)
+{
+	persist(c, false);
 }
 
 bool shim_task_has_live_execs(const struct shim_container *c)
@@ -272,9 +278,13 @@ void shim_task_remove_exec(struct shim *s, struct shim_proc *p)
 	free(p);
 }
 
-void shim_task_remove(struct shim *s, struct shim_container *c)
+/* Everything the container holds on the host goes: its processes, cgroup, rootfs mount, stdio.
+ * True when all of it went (the cgroup was removed and the rootfs unmounted, or there were
+ * none). */
+static bool release(struct shim *s, struct shim_container *c)
 {
 	_cleanup_err_ struct wren_err *err = NULL;
+	bool released = true;
 
 	for (struct shim_container **pp = &s->containers; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -298,14 +308,23 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 		if (rt_container_destroy(c->rt, &err) < 0) {
 			log_error("destroy %s: %s", c->id, err->msg);
 			wren_err_freep(&err);
+			released = false;
 		}
-		rt_container_free(c->rt);
 	}
 	if (c->rootfs_mounted) {
 		_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->bundle);
-		if (rt_rootfs_unmount(rootfs, &err) < 0)
+		if (rt_rootfs_unmount(rootfs, &err) < 0) {
 			log_error("unmount %s: %s", rootfs, err->msg);
+			released = false;
+		}
 	}
+	return released;
+}
+
+static void free_container(struct shim *s, struct shim_container *c)
+{
+	if (c->rt)
+		rt_container_free(c->rt);
 	free_proc(s, &c->init);
 	if (c->spec)
 		rt_spec_free(c->spec);
@@ -313,6 +332,25 @@ void shim_task_remove(struct shim *s, struct shim_container *c)
 	free(c->id);
 	free(c->bundle);
 	free(c);
+}
+
+void shim_task_remove(struct shim *s, struct shim_container *c)
+{
+	release(s, c);
+	free_container(s, c);
+}
+
+/* After the cleanup, and only if all of it succeeded, the state file gets "cleaned": the delete
+ * action that containerd 1.6 runs after every task deletion then only prints the status. The
+ * status need not be written before the cleanup: the init's exit wrote it, and an init that never
+ * ran was just killed, which is what a missing status reads as (137). So one write at the end
+ * does, usually just the mark appended (shim_state_write). A daemon that dies before it leaves
+ * the file without the mark, and the delete action does the whole cleanup, which finds little or
+ * nothing left. */
+void shim_task_delete(struct shim *s, struct shim_container *c)
+{
+	persist(c, release(s, c));
+	free_container(s, c);
 }
 
 /* ---- the conversation with a child being set up ---------------------------------------------- */
@@ -336,7 +374,6 @@ static void init_created(struct shim *s, struct shim_container *c)
 	c->init.status = PROC_CREATED;
 	shim_proc_unwatch_sync(s, &c->init);
 	shim_io_release_child(&c->init.io);
-	shim_task_persist(c);
 	ev = containerd__events__task_create__unpack(NULL, c->create_event_len, c->create_event);
 	if (ev) {
 		ev->pid = (uint32_t)c->init.pid;

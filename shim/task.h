@@ -10,6 +10,7 @@
 #include "runtime/runtime.h"
 #include "shim/io.h"
 #include "shim/shim.h"
+#include "shim/state.h"
 #include "ttrpc/ttrpc.h"
 
 enum proc_status {
@@ -74,6 +75,8 @@ struct shim_container {
 	struct ttrpc_source oom_src;
 	/* a criu dump in progress (shim/checkpoint.c) */
 	struct shim_checkpoint *checkpoint;
+	/* what the bundle's state file holds (shim/state.h) */
+	struct shim_state_cache state;
 };
 
 struct shim_container *shim_task_find(struct shim *s, const char *id);
@@ -85,7 +88,7 @@ struct shim_proc *shim_task_proc(struct shim_container *c, const char *exec_id);
 void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus);
 /* An exec (starting or running) that has not been reaped yet. */
 bool shim_task_has_live_execs(const struct shim_container *c);
-/* Persist the init's state in the bundle (for the delete action). */
+/* Persist the init's state in the bundle (for the delete action); a write only if it changed. */
 void shim_task_persist(struct shim_container *c);
 /* Queue a Wait until the exit; released at once if its connection closes first. */
 void shim_proc_add_waiter(struct shim_proc *p, struct ttrpc_call *call);
@@ -98,6 +101,9 @@ void shim_proc_reap_now(struct shim_proc *p);
 void shim_task_remove_exec(struct shim *s, struct shim_proc *p);
 /* Tear down everything a container holds and unlink it from the shim. */
 void shim_task_remove(struct shim *s, struct shim_container *c);
+/* The same for the Delete of its init: the state file then tells the delete action whether
+ * anything is left for it to clean. */
+void shim_task_delete(struct shim *s, struct shim_container *c);
 
 /* daemon.c: after the container whose bundle held the daemon (cwd, log FIFO) is gone. */
 void shim_daemon_leave_bundle(struct shim *s, const char *bundle);
