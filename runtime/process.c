@@ -27,8 +27,34 @@
 static uint64_t non_default; /* bit sig - 1; glibc's sigset calls refuse 32 and 33 */
 static bool non_default_known;
 
+/* One mask of /proc/self/status ("SigIgn:\t0000000000001000"): bit sig - 1 per signal. */
+static bool status_mask(const char *status, const char *key, uint64_t *out)
+{
+	const char *p = strstr(status, key);
+	char *end;
+
+	if (p == NULL)
+		return false;
+	p += strlen(key);
+	while (*p == '\t' || *p == ' ')
+		p++;
+	errno = 0;
+	*out = strtoull(p, &end, 16);
+	return errno == 0 && end != p && (*end == '\n' || *end == 0);
+}
+
 static void find_non_default(void)
 {
+	_cleanup_free_ char *status = NULL;
+	uint64_t ign, cgt;
+
+	/* the kernel's own summary: ignored and caught signals, in one read */
+	if (read_file("/proc/self/status", 1 << 16, &status, NULL) == 0 &&
+	    status_mask(status, "\nSigIgn:", &ign) && status_mask(status, "\nSigCgt:", &cgt)) {
+		non_default = ign | cgt;
+		non_default_known = true;
+		return;
+	}
 	non_default = 0;
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct rt_kernel_sigaction old;
