@@ -231,11 +231,12 @@ void rt_process_free(struct rt_process *p)
 
 int rt_process_parse(const char *json, size_t len, struct rt_process **out, struct wren_err **err)
 {
-	_cleanup_cjson_ cJSON *root = NULL;
+	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
+	cJSON *root = NULL;
 	struct rt_process *p = NULL;
 
 	*out = NULL;
-	if (spec_parse_json(json, len, "process", &root, err) < 0)
+	if (spec_parse_json(&arena, json, len, "process", &root, err) < 0)
 		return -1;
 	if (parse_process_obj(root, "", &p, err) < 0) {
 		rt_process_free(p);
@@ -424,11 +425,12 @@ static int parse_spec_obj(const cJSON *root, const char *bundle, struct rt_spec 
 int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_spec **out,
 		  struct wren_err **err)
 {
-	_cleanup_cjson_ cJSON *root = NULL;
+	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
+	cJSON *root = NULL;
 	struct rt_spec *s;
 
 	*out = NULL;
-	if (spec_parse_json(json, len, "config.json", &root, err) < 0)
+	if (spec_parse_json(&arena, json, len, "config.json", &root, err) < 0)
 		return -1;
 	s = xzalloc(sizeof(*s));
 	if (parse_spec_obj(root, bundle, s, err) < 0) {

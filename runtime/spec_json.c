@@ -266,15 +266,15 @@ int spec_get_type_char(const cJSON *e, const char *eb, const char *allowed, char
 }
 
 /* Parse a whole document, bounded, reporting where the JSON breaks. */
-int spec_parse_json(const char *json, size_t len, const char *what, cJSON **out,
-		    struct wren_err **err)
+int spec_parse_json(struct spec_arena *a, const char *json, size_t len, const char *what,
+		    cJSON **out, struct wren_err **err)
 {
 	const char *end = NULL;
 
 	if (len > SPEC_MAX_SIZE)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "%s: larger than %u bytes", what,
 				     SPEC_MAX_SIZE);
-	*out = cJSON_ParseWithLengthOpts(json, len, &end, false);
+	*out = spec_arena_parse(a, json, len, &end);
 	if (*out == NULL)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "%s: invalid JSON near byte %zu",
 				     what, end && end >= json ? (size_t)(end - json) : (size_t)0);
@@ -283,15 +283,13 @@ int spec_parse_json(const char *json, size_t len, const char *what, cJSON **out,
 		if (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r' ||
 		    json[i] == '\0')
 			continue;
-		cJSON_Delete(*out);
-		*out = NULL;
+		*out = NULL; /* the arena holds it */
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
 				     "%s: invalid JSON near byte %zu: data after the document",
 				     what, i);
 	}
 	if (!cJSON_IsObject(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
+		*out = NULL; /* the arena holds it */
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "%s: must be a JSON object",
 				     what);
 	}

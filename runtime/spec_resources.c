@@ -265,10 +265,11 @@ void rt_resources_clear(struct rt_resources *r)
 int rt_resources_parse(const char *json, size_t len, struct rt_resources *out,
 		       struct wren_err **err)
 {
-	_cleanup_cjson_ cJSON *root = NULL;
+	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
+	cJSON *root = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (spec_parse_json(json, len, "resources", &root, err) < 0)
+	if (spec_parse_json(&arena, json, len, "resources", &root, err) < 0)
 		return -1;
 	if (spec_parse_resources(root, "resources", out, err) < 0) {
 		rt_resources_clear(out);
