@@ -253,7 +253,7 @@ static int find_hierarchies(struct rt_cgroup *cg, struct wren_err **err)
 	cg->procs_fds = xrealloc(cg->procs_fds, (cg->n_dirs + hier.n) * sizeof(int));
 	for (size_t i = 0; i < hier.n; i++) {
 		cg->procs_fds[cg->n_dirs] = -1;
-		cg->dirs[cg->n_dirs] = xasprintf("%s%s", hier.mnts[i], cg->path);
+		cg->dirs[cg->n_dirs] = xstrjoin(hier.mnts[i], cg->path, NULL);
 		cg->ctrls[cg->n_dirs++] = xstrdup(hier.ctrls[i]);
 	}
 	return 0;
@@ -691,7 +691,8 @@ int rt_cg1_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err)
 		do {
 			fresh = *fd < 0;
 			if (fresh) {
-				_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", cg->dirs[i]);
+				_cleanup_free_ char *p =
+				    xstrjoin(cg->dirs[i], "/cgroup.procs", NULL);
 
 				if ((*fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
 					return wren_err_errno(err, errno, "cgroup: open %s", p);

@@ -120,7 +120,7 @@ static int parse_cap_set(const cJSON *caps, const char *key, const char *base, u
 static int parse_caps(const cJSON *p, const char *base, struct rt_process *proc,
 		      struct wren_err **err)
 {
-	_cleanup_free_ char *cb = xasprintf("%s%scapabilities", base, *base ? "." : "");
+	_cleanup_free_ char *cb = xstrjoin(base, *base ? "." : "", "capabilities", NULL);
 	const cJSON *caps;
 
 	if (spec_get_obj(p, "capabilities", base, &caps, err) < 0)
@@ -140,7 +140,7 @@ static int parse_caps(const cJSON *p, const char *base, struct rt_process *proc,
 static int parse_user(const cJSON *p, const char *base, struct rt_process *proc,
 		      struct wren_err **err)
 {
-	_cleanup_free_ char *ub = xasprintf("%s%suser", base, *base ? "." : "");
+	_cleanup_free_ char *ub = xstrjoin(base, *base ? "." : "", "user", NULL);
 	const cJSON *u, *arr, *e;
 	uint32_t id = 0;
 	size_t n, i = 0;
@@ -187,7 +187,7 @@ static int parse_process_obj(const cJSON *p, const char *base, struct rt_process
 	    spec_get_obj(p, "consoleSize", base, &cs, err) < 0)
 		return -1;
 	if (cs != NULL) {
-		_cleanup_free_ char *cb = xasprintf("%s%sconsoleSize", base, *base ? "." : "");
+		_cleanup_free_ char *cb = xstrjoin(base, *base ? "." : "", "consoleSize", NULL);
 		if (spec_get_u32(cs, "width", cb, &proc->console_width, NULL, err) < 0 ||
 		    spec_get_u32(cs, "height", cb, &proc->console_height, NULL, err) < 0)
 			return -1;
@@ -352,7 +352,7 @@ static int parse_hooks(const cJSON *root, struct rt_spec *s, struct wren_err **e
 	if (hooks == NULL)
 		return 0;
 	for (int k = 0; k < RT_HOOK__MAX; k++) {
-		_cleanup_free_ char *kb = xasprintf("hooks");
+		_cleanup_free_ char *kb = xstrdup("hooks");
 		const cJSON *arr, *e;
 		size_t n, i = 0;
 
@@ -390,7 +390,7 @@ static int parse_root(const cJSON *root, const char *bundle, struct rt_spec *s,
 		return spec_field_err(err, "root", "path", "must not be empty");
 	}
 	if (path[0] != '/' && bundle != NULL) {
-		s->root_path = xasprintf("%s/%s", bundle, path);
+		s->root_path = xstrjoin(bundle, "/", path, NULL);
 		free(path);
 	} else {
 		s->root_path = path;
@@ -443,7 +443,7 @@ int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_sp
 
 int rt_spec_load(const char *bundle, struct rt_spec **out, struct wren_err **err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+	_cleanup_free_ char *path = xstrjoin(bundle, "/config.json", NULL);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 

@@ -109,7 +109,7 @@ static int find_annotations(const char *json, size_t len, const char **v, const 
 
 char *rt_spec_peek_annotation(const char *bundle, const char *const *keys, size_t n_keys)
 {
-	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+	_cleanup_free_ char *path = xstrjoin(bundle, "/config.json", NULL);
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
 	const cJSON *root, *ann = NULL;

@@ -240,9 +240,18 @@ int spec_get_string_map(const cJSON *o, const char *key, const char *base, char 
 	return 0;
 }
 
+/* Made for every array element, whether or not an error needs it: no printf. */
 char *spec_elem_base(const char *base, const char *key, size_t i)
 {
-	return xasprintf("%s%s%s[%zu]", base, *base ? "." : "", key, i);
+	char idx[24], *p = idx + sizeof(idx); /* "[" 20 digits "]" NUL */
+
+	*--p = '\0';
+	*--p = ']';
+	do
+		*--p = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	*--p = '[';
+	return xstrjoin(base, *base ? "." : "", key, p, NULL);
 }
 
 int spec_get_type_char(const cJSON *e, const char *eb, const char *allowed, char dflt, char *out,
