@@ -297,6 +297,12 @@ int rt_cgfs_rmdir_tree(const char *dir, struct wren_err **err)
 	return 0;
 }
 
+static void record_made(const char *dir, char ***made, size_t *n_made)
+{
+	*made = xrealloc(*made, (*n_made + 1) * sizeof(char *));
+	(*made)[(*n_made)++] = xstrdup(dir);
+}
+
 int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_t *n_made,
 			 int (*level)(const char *dir, bool made, bool is_leaf, void *arg,
 				      struct wren_err **err),
@@ -305,6 +311,19 @@ int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_
 	_cleanup_free_ char *full = xstrjoin(root, path, NULL);
 	size_t rl = strlen(root);
 
+	/* With nothing to do per level, the leaf alone first: its parents exist for every container
+	 * but a namespace's first, and each mkdir that finds one there is a syscall for nothing (9
+	 * per create on a v1 host). */
+	if (level == NULL) {
+		if (mkdir(full, 0755) == 0) {
+			record_made(full, made, n_made);
+			return 0;
+		}
+		if (errno == EEXIST)
+			return 0;
+		if (errno != ENOENT)
+			return wren_err_errno(err, errno, "cgroup: mkdir %s", full);
+	}
 	/* Walk "/a/b/c" as root/a, root/a/b, root/a/b/c. */
 	for (char *s = full + rl + 1;; s++) {
 		bool leaf = *s == '\0', fresh;
@@ -314,8 +333,7 @@ int rt_cgfs_mkdir_levels(const char *root, const char *path, char ***made, size_
 		*s = '\0';
 		fresh = mkdir(full, 0755) == 0;
 		if (fresh) {
-			*made = xrealloc(*made, (*n_made + 1) * sizeof(char *));
-			(*made)[(*n_made)++] = xstrdup(full);
+			record_made(full, made, n_made);
 		} else if (errno != EEXIST) {
 			return wren_err_errno(err, errno, "cgroup: mkdir %s", full);
 		}
