@@ -95,15 +95,12 @@ static int parse_rlimits(const cJSON *p, const char *base, struct rt_process *pr
 
 /* runc ignores capability names it does not know (a newer profile on an older kernel or libcap),
  * and so do we: the capability cannot be granted anyway. */
-static int parse_cap_set(const cJSON *caps, const char *key, const char *base, uint64_t *mask,
-			 struct wren_err **err)
+static int cap_mask(const cJSON *arr, const char *key, const char *base, uint64_t *mask,
+		    struct wren_err **err)
 {
-	const cJSON *arr, *e;
-	size_t n;
+	const cJSON *e;
 
 	*mask = 0;
-	if (spec_get_array(caps, key, base, &arr, &n, err) < 0)
-		return -1;
 	cJSON_ArrayForEach(e, arr)
 	{
 		int c;
@@ -117,23 +114,47 @@ static int parse_cap_set(const cJSON *caps, const char *key, const char *base, u
 	return 0;
 }
 
+/* Two sets naming the same strings in the same order (both absent included). */
+static bool same_names(const cJSON *a, const cJSON *b)
+{
+	const cJSON *x = a ? a->child : NULL, *y = b ? b->child : NULL;
+
+	for (; x != NULL && y != NULL; x = x->next, y = y->next)
+		if (!cJSON_IsString(x) || !cJSON_IsString(y) ||
+		    strcmp(x->valuestring, y->valuestring) != 0)
+			return false;
+	return x == NULL && y == NULL;
+}
+
 static int parse_caps(const cJSON *p, const char *base, struct rt_process *proc,
 		      struct wren_err **err)
 {
+	static const char *const keys[] = {"bounding", "effective", "inheritable", "permitted",
+					   "ambient"};
+	uint64_t *masks[] = {&proc->caps.bounding, &proc->caps.effective, &proc->caps.inheritable,
+			     &proc->caps.permitted, &proc->caps.ambient};
 	_cleanup_free_ char *cb = xstrjoin(base, *base ? "." : "", "capabilities", NULL);
-	const cJSON *caps;
+	const cJSON *caps, *sets[sizeof(keys) / sizeof(keys[0])];
 
 	if (spec_get_obj(p, "capabilities", base, &caps, err) < 0)
 		return -1;
 	if (caps == NULL)
 		return 0;
 	proc->has_caps = true;
-	if (parse_cap_set(caps, "bounding", cb, &proc->caps.bounding, err) < 0 ||
-	    parse_cap_set(caps, "effective", cb, &proc->caps.effective, err) < 0 ||
-	    parse_cap_set(caps, "inheritable", cb, &proc->caps.inheritable, err) < 0 ||
-	    parse_cap_set(caps, "permitted", cb, &proc->caps.permitted, err) < 0 ||
-	    parse_cap_set(caps, "ambient", cb, &proc->caps.ambient, err) < 0)
-		return -1;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t n, j = 0;
+
+		if (spec_get_array(caps, keys[i], cb, &sets[i], &n, err) < 0)
+			return -1;
+		/* containerd writes one list into bounding, effective and permitted, and libcap's
+		 * name lookup is most of what a set costs: a list seen before has its mask. */
+		while (j < i && !same_names(sets[j], sets[i]))
+			j++;
+		if (j < i)
+			*masks[i] = *masks[j];
+		else if (cap_mask(sets[i], keys[i], cb, masks[i], err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
