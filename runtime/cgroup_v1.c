@@ -542,17 +542,17 @@ static int update_blkio(const struct rt_cgroup *cg, const struct rt_resources *r
 	return 0;
 }
 
-static int update_devices(const struct rt_cgroup *cg, const struct rt_resources *r,
+static int update_devices(const struct rt_cgroup *cg, const struct rt_resources *r, bool creating,
 			  struct wren_err **err)
 {
 	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
 
 	if (r->n_devices == 0)
 		return 0;
-	/* devices.list is read first, then the rules written */
+	/* devices.list is read first (unless creating), then devices.deny and .allow written */
 	if (ctrl_dir(cg, "devices", 2, &d, err) < 0)
 		return -1;
-	return rt_cg1_set_devices(&d, r, err);
+	return rt_cg1_set_devices(&d, r, creating, err);
 }
 
 static int update_hugetlb(const struct rt_cgroup *cg, const struct rt_resources *r,
@@ -569,17 +569,23 @@ static int update_hugetlb(const struct rt_cgroup *cg, const struct rt_resources 
 	return set_hugetlb(&d, r, err);
 }
 
-int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, struct wren_err **err)
+static int set_resources(const struct rt_cgroup *cg, const struct rt_resources *r, bool creating,
+			 struct wren_err **err)
 {
 	if (r->n_unified > 0)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
 				     "linux.resources.unified: needs cgroup v2, this host runs v1");
 	if (update_memory(cg, r, err) < 0 || update_cpu(cg, r, err) < 0 ||
 	    update_cpuset(cg, r, err) < 0 || update_pids(cg, r, err) < 0 ||
-	    update_blkio(cg, r, err) < 0 || update_devices(cg, r, err) < 0 ||
+	    update_blkio(cg, r, err) < 0 || update_devices(cg, r, creating, err) < 0 ||
 	    update_hugetlb(cg, r, err) < 0)
 		return -1;
 	return 0;
+}
+
+int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, struct wren_err **err)
+{
+	return set_resources(cg, r, false, err);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -644,7 +650,7 @@ int rt_cg1_create(struct rt_cgroup *cg, const struct rt_resources *res, struct w
 		if (r < 0)
 			goto fail;
 	}
-	if (rt_cg1_update(cg, res, err) < 0)
+	if (set_resources(cg, res, true, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < n_made; i++)
 		free(made[i]);

@@ -189,12 +189,12 @@ static int write_rule(const struct rt_cgfs_dir *d, const char *file, int *fd, co
 	return 0;
 }
 
-int rt_cg1_set_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+int rt_cg1_set_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r, bool creating,
 		       struct wren_err **err)
 {
 	_cleanup_close_ int allow = -1, deny = -1;
 
-	if (unchanged(d, r))
+	if (!creating && unchanged(d, r))
 		return 0;
 	/* A rule list that starts by denying "a" (every spec runc and containerd make) does the
 	 * deny-all itself: the kernel takes any "a" rule as the whole new default, exceptions
