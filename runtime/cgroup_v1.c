@@ -24,10 +24,13 @@ static const char *const known_ctrls[] = {
     "blkio", "perf_event", "hugetlb", "pids",	"rdma",	   "misc",    "name=systemd",
 };
 
+/* Asked for every option of every cgroup mount and every line of /proc/self/cgroup, in each
+ * process (the daemon and the delete action both): the first letter rules most names out. */
 static bool known_ctrl(const char *c, size_t len)
 {
 	for (size_t i = 0; i < sizeof(known_ctrls) / sizeof(known_ctrls[0]); i++)
-		if (strlen(known_ctrls[i]) == len && strncmp(known_ctrls[i], c, len) == 0)
+		if (len > 0 && known_ctrls[i][0] == c[0] && strncmp(known_ctrls[i], c, len) == 0 &&
+		    known_ctrls[i][len] == '\0')
 			return true;
 	return false;
 }
@@ -63,11 +66,25 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
-/* One mountinfo line of fstype "cgroup": its mount point and the known controllers of its
- * super options (or UNIFIED for "cgroup2"), or false for anything else. */
+/* The next field of a line whose fields are separated by one space (mountinfo escapes the spaces
+ * in paths), NUL-terminated in place; NULL past the last. */
+static char *next_field(char **p)
+{
+	char *f = *p, *e;
+
+	if (f == NULL || *f == '\0')
+		return NULL;
+	e = strchrnul(f, ' ');
+	*p = *e ? e + 1 : e;
+	*e = '\0';
+	return f;
+}
+
+/* One mountinfo line (without its newline) of fstype "cgroup": its mount point and the known
+ * controllers of its super options (or UNIFIED for "cgroup2"), or false for anything else. */
 static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 {
-	char *f[5], *sep, *fstype, *super, *save = NULL;
+	char *f[5], *sep, *fstype, *super, *rest;
 	char *out;
 	size_t ol = 0;
 
@@ -76,16 +93,17 @@ static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 	if (sep == NULL)
 		return false;
 	*sep = '\0';
-	fstype = strtok_r(sep + 3, " ", &save);
-	strtok_r(NULL, " ", &save); /* source */
-	super = strtok_r(NULL, " \n", &save);
+	rest = sep + 3;
+	fstype = next_field(&rest);
+	next_field(&rest); /* source */
+	super = next_field(&rest);
 	if (fstype == NULL || super == NULL)
 		return false;
 	if (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0)
 		return false;
-	save = NULL;
+	rest = line;
 	for (int i = 0; i < 5; i++)
-		if ((f[i] = strtok_r(i ? NULL : line, " ", &save)) == NULL)
+		if ((f[i] = next_field(&rest)) == NULL)
 			return false;
 	/* The v2 mount of a hybrid host (/sys/fs/cgroup/unified): runc puts containers there too,
 	 * so that /proc/<pid>/cgroup's "0::" line names the container. No limits are written in
@@ -125,7 +143,7 @@ static bool parse_mount_line(char *line, char **mnt, char **ctrls)
  * shim lives. A host fact, not daemon state. */
 static struct {
 	char **mnts, **ctrls;
-	size_t n;
+	size_t n, cap;
 } hier;
 
 static void add_hierarchy(char *mnt, char *ctrls)
@@ -136,8 +154,11 @@ static void add_hierarchy(char *mnt, char *ctrls)
 			free(ctrls);
 			return;
 		}
-	hier.mnts = xrealloc(hier.mnts, (hier.n + 1) * sizeof(char *));
-	hier.ctrls = xrealloc(hier.ctrls, (hier.n + 1) * sizeof(char *));
+	if (hier.n == hier.cap) {
+		hier.cap = hier.cap ? hier.cap * 2 : 16; /* a host has 10 to 15 */
+		hier.mnts = xrealloc(hier.mnts, hier.cap * sizeof(char *));
+		hier.ctrls = xrealloc(hier.ctrls, hier.cap * sizeof(char *));
+	}
 	hier.mnts[hier.n] = mnt;
 	hier.ctrls[hier.n++] = ctrls;
 }
