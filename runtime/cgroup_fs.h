@@ -101,8 +101,10 @@ int rt_cg1_pids(const struct rt_cgroup *cg, pid_t **out, size_t *n, struct wren_
 int rt_cg1_kill(const struct rt_cgroup *cg, int sig, struct wren_err **err);
 int rt_cg1_freeze(const struct rt_cgroup *cg, bool frozen, struct wren_err **err);
 int rt_cg1_destroy(struct rt_cgroup *cg, struct wren_err **err);
-/* The spec's device rules on a v1 devices cgroup dir (cgroup_v1_devices.c). */
-int rt_cg1_set_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r,
+/* The spec's device rules on a v1 devices cgroup dir (cgroup_v1_devices.c). Rules that would
+ * leave the cgroup as it is are not written, unless creating (where they always are, as runc
+ * writes them: nothing runs in the cgroup yet to see the moment everything is denied). */
+int rt_cg1_set_devices(const struct rt_cgfs_dir *d, const struct rt_resources *r, bool creating,
 		       struct wren_err **err);
 
 int rt_cg2_create(struct rt_cgroup *cg, const struct rt_resources *res, struct wren_err **err);

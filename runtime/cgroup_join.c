@@ -45,7 +45,7 @@ int rt_cgroup_prepare_join(struct rt_cgroup *cg, struct wren_err **err)
 
 		if (cg->join_fds[i] >= 0)
 			continue;
-		p = unified ? xstrdup(cg->dirs[i]) : xasprintf("%s/tasks", cg->dirs[i]);
+		p = unified ? xstrdup(cg->dirs[i]) : xstrjoin(cg->dirs[i], "/tasks", NULL);
 		cg->join_fds[i] = unified ? open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 					  : open(p, O_WRONLY | O_CLOEXEC);
 		if (cg->join_fds[i] < 0)
@@ -70,7 +70,7 @@ static int join_by_path(const struct rt_cgroup *cg, size_t i, struct wren_err **
 {
 	/* not born there: only cgroup.procs can take us (the slow path, still right) */
 	const char *file = is_unified(cg, i) ? "cgroup.procs" : "tasks";
-	_cleanup_free_ char *p = xasprintf("%s/%s", cg->dirs[i], file);
+	_cleanup_free_ char *p = xstrjoin(cg->dirs[i], "/", file, NULL);
 	_cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
 
 	if (fd < 0 || write(fd, "0", 1) != 1)
@@ -86,7 +86,7 @@ int rt_cgroup_join_self(const struct rt_cgroup *cg, bool born_in_place, struct w
 
 		if (born_in_place)
 			return 0;
-		p = xasprintf("%s/cgroup.procs", cg->dir);
+		p = xstrjoin(cg->dir, "/cgroup.procs", NULL);
 		fd = open(p, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			return wren_err_errno(err, errno, "cgroup: join %s", p);

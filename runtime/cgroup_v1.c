@@ -24,10 +24,13 @@ static const char *const known_ctrls[] = {
     "blkio", "perf_event", "hugetlb", "pids",	"rdma",	   "misc",    "name=systemd",
 };
 
+/* Asked for every option of every cgroup mount and every line of /proc/self/cgroup, in each
+ * process (the daemon and the delete action both): the first letter rules most names out. */
 static bool known_ctrl(const char *c, size_t len)
 {
 	for (size_t i = 0; i < sizeof(known_ctrls) / sizeof(known_ctrls[0]); i++)
-		if (strlen(known_ctrls[i]) == len && strncmp(known_ctrls[i], c, len) == 0)
+		if (len > 0 && known_ctrls[i][0] == c[0] && strncmp(known_ctrls[i], c, len) == 0 &&
+		    known_ctrls[i][len] == '\0')
 			return true;
 	return false;
 }
@@ -63,11 +66,25 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
-/* One mountinfo line of fstype "cgroup": its mount point and the known controllers of its
- * super options (or UNIFIED for "cgroup2"), or false for anything else. */
+/* The next field of a line whose fields are separated by one space (mountinfo escapes the spaces
+ * in paths), NUL-terminated in place; NULL past the last. */
+static char *next_field(char **p)
+{
+	char *f = *p, *e;
+
+	if (f == NULL || *f == '\0')
+		return NULL;
+	e = strchrnul(f, ' ');
+	*p = *e ? e + 1 : e;
+	*e = '\0';
+	return f;
+}
+
+/* One mountinfo line (without its newline) of fstype "cgroup": its mount point and the known
+ * controllers of its super options (or UNIFIED for "cgroup2"), or false for anything else. */
 static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 {
-	char *f[5], *sep, *fstype, *super, *save = NULL;
+	char *f[5], *sep, *fstype, *super, *rest;
 	char *out;
 	size_t ol = 0;
 
@@ -76,16 +93,17 @@ static bool parse_mount_line(char *line, char **mnt, char **ctrls)
 	if (sep == NULL)
 		return false;
 	*sep = '\0';
-	fstype = strtok_r(sep + 3, " ", &save);
-	strtok_r(NULL, " ", &save); /* source */
-	super = strtok_r(NULL, " \n", &save);
+	rest = sep + 3;
+	fstype = next_field(&rest);
+	next_field(&rest); /* source */
+	super = next_field(&rest);
 	if (fstype == NULL || super == NULL)
 		return false;
 	if (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0)
 		return false;
-	save = NULL;
+	rest = line;
 	for (int i = 0; i < 5; i++)
-		if ((f[i] = strtok_r(i ? NULL : line, " ", &save)) == NULL)
+		if ((f[i] = next_field(&rest)) == NULL)
 			return false;
 	/* The v2 mount of a hybrid host (/sys/fs/cgroup/unified): runc puts containers there too,
 	 * so that /proc/<pid>/cgroup's "0::" line names the container. No limits are written in
@@ -125,7 +143,7 @@ static bool parse_mount_line(char *line, char **mnt, char **ctrls)
  * shim lives. A host fact, not daemon state. */
 static struct {
 	char **mnts, **ctrls;
-	size_t n;
+	size_t n, cap;
 } hier;
 
 static void add_hierarchy(char *mnt, char *ctrls)
@@ -136,8 +154,11 @@ static void add_hierarchy(char *mnt, char *ctrls)
 			free(ctrls);
 			return;
 		}
-	hier.mnts = xrealloc(hier.mnts, (hier.n + 1) * sizeof(char *));
-	hier.ctrls = xrealloc(hier.ctrls, (hier.n + 1) * sizeof(char *));
+	if (hier.n == hier.cap) {
+		hier.cap = hier.cap ? hier.cap * 2 : 16; /* a host has 10 to 15 */
+		hier.mnts = xrealloc(hier.mnts, hier.cap * sizeof(char *));
+		hier.ctrls = xrealloc(hier.ctrls, hier.cap * sizeof(char *));
+	}
 	hier.mnts[hier.n] = mnt;
 	hier.ctrls[hier.n++] = ctrls;
 }
@@ -253,7 +274,7 @@ static int find_hierarchies(struct rt_cgroup *cg, struct wren_err **err)
 	cg->procs_fds = xrealloc(cg->procs_fds, (cg->n_dirs + hier.n) * sizeof(int));
 	for (size_t i = 0; i < hier.n; i++) {
 		cg->procs_fds[cg->n_dirs] = -1;
-		cg->dirs[cg->n_dirs] = xasprintf("%s%s", hier.mnts[i], cg->path);
+		cg->dirs[cg->n_dirs] = xstrjoin(hier.mnts[i], cg->path, NULL);
 		cg->ctrls[cg->n_dirs++] = xstrdup(hier.ctrls[i]);
 	}
 	return 0;
@@ -542,17 +563,17 @@ static int update_blkio(const struct rt_cgroup *cg, const struct rt_resources *r
 	return 0;
 }
 
-static int update_devices(const struct rt_cgroup *cg, const struct rt_resources *r,
+static int update_devices(const struct rt_cgroup *cg, const struct rt_resources *r, bool creating,
 			  struct wren_err **err)
 {
 	_cleanup_cgfs_dir_ struct rt_cgfs_dir d = RT_CGFS_DIR(NULL);
 
 	if (r->n_devices == 0)
 		return 0;
-	/* devices.list is read first, then the rules written */
+	/* devices.list is read first (unless creating), then devices.deny and .allow written */
 	if (ctrl_dir(cg, "devices", 2, &d, err) < 0)
 		return -1;
-	return rt_cg1_set_devices(&d, r, err);
+	return rt_cg1_set_devices(&d, r, creating, err);
 }
 
 static int update_hugetlb(const struct rt_cgroup *cg, const struct rt_resources *r,
@@ -569,17 +590,23 @@ static int update_hugetlb(const struct rt_cgroup *cg, const struct rt_resources 
 	return set_hugetlb(&d, r, err);
 }
 
-int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, struct wren_err **err)
+static int set_resources(const struct rt_cgroup *cg, const struct rt_resources *r, bool creating,
+			 struct wren_err **err)
 {
 	if (r->n_unified > 0)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
 				     "linux.resources.unified: needs cgroup v2, this host runs v1");
 	if (update_memory(cg, r, err) < 0 || update_cpu(cg, r, err) < 0 ||
 	    update_cpuset(cg, r, err) < 0 || update_pids(cg, r, err) < 0 ||
-	    update_blkio(cg, r, err) < 0 || update_devices(cg, r, err) < 0 ||
+	    update_blkio(cg, r, err) < 0 || update_devices(cg, r, creating, err) < 0 ||
 	    update_hugetlb(cg, r, err) < 0)
 		return -1;
 	return 0;
+}
+
+int rt_cg1_update(const struct rt_cgroup *cg, const struct rt_resources *r, struct wren_err **err)
+{
+	return set_resources(cg, r, false, err);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -644,7 +671,7 @@ int rt_cg1_create(struct rt_cgroup *cg, const struct rt_resources *res, struct w
 		if (r < 0)
 			goto fail;
 	}
-	if (rt_cg1_update(cg, res, err) < 0)
+	if (set_resources(cg, res, true, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < n_made; i++)
 		free(made[i]);
@@ -691,7 +718,8 @@ int rt_cg1_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **err)
 		do {
 			fresh = *fd < 0;
 			if (fresh) {
-				_cleanup_free_ char *p = xasprintf("%s/cgroup.procs", cg->dirs[i]);
+				_cleanup_free_ char *p =
+				    xstrjoin(cg->dirs[i], "/cgroup.procs", NULL);
 
 				if ((*fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
 					return wren_err_errno(err, errno, "cgroup: open %s", p);

@@ -279,9 +279,9 @@ static int enable_controllers(const char *dir, bool made, bool is_leaf, void *ar
 	if (rt_cgfs_read(dir, "cgroup.subtree_control", &on) < 0)
 		on = xstrdup("");
 	for (char *c = strtok_r(avail, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
-		_cleanup_free_ char *plus = xasprintf("+%s", c);
-		_cleanup_free_ char *padded = xasprintf(" %s ", on);
-		_cleanup_free_ char *needle = xasprintf(" %s ", c);
+		_cleanup_free_ char *plus = xstrjoin("+", c, NULL);
+		_cleanup_free_ char *padded = xstrjoin(" ", on, " ", NULL);
+		_cleanup_free_ char *needle = xstrjoin(" ", c, " ", NULL);
 
 		if (strstr(padded, needle) == NULL)
 			rt_cgfs_write(dir, "cgroup.subtree_control", plus, NULL);
@@ -291,7 +291,7 @@ static int enable_controllers(const char *dir, bool made, bool is_leaf, void *ar
 
 static int open_dir(struct rt_cgroup *cg, struct wren_err **err)
 {
-	cg->dir = xasprintf("%s%s", RT_CGROUP2_ROOT, cg->path);
+	cg->dir = xstrjoin(RT_CGROUP2_ROOT, cg->path, NULL);
 	/* O_PATH would do for reading, but CLONE_INTO_CGROUP wants a real open file. */
 	cg->dirfd = open(cg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->dirfd < 0) {

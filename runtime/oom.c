@@ -35,7 +35,7 @@ static struct rt_oom_watch *watch_new(enum rt_cgroup_mode mode, const char *dir)
 /* memory.events' oom_kill; -1 with errno if the file cannot be read (cgroup gone). */
 static int read_oom_kills(const char *dir, uint64_t *out)
 {
-	_cleanup_free_ char *path = xasprintf("%s/memory.events", dir);
+	_cleanup_free_ char *path = xstrjoin(dir, "/memory.events", NULL);
 	_cleanup_free_ char *buf = NULL;
 	const char *p;
 
@@ -53,7 +53,7 @@ static int read_oom_kills(const char *dir, uint64_t *out)
 
 int rt_oom_watch_open_v1(const char *dir, struct rt_oom_watch **out, struct wren_err **err)
 {
-	_cleanup_free_ char *ctl = xasprintf("%s/memory.oom_control", dir);
+	_cleanup_free_ char *ctl = xstrjoin(dir, "/memory.oom_control", NULL);
 	_cleanup_close_ int efd = -1, cfd = -1;
 	char line[32];
 	struct rt_oom_watch *w;
@@ -68,7 +68,7 @@ int rt_oom_watch_open_v1(const char *dir, struct rt_oom_watch **out, struct wren
 	/* "<eventfd> <control file fd>": the kernel takes its own references; the control file's
 	 * fd is needed only for this write. */
 	snprintf(line, sizeof(line), "%d %d", efd, cfd);
-	_cleanup_free_ char *ec = xasprintf("%s/cgroup.event_control", dir);
+	_cleanup_free_ char *ec = xstrjoin(dir, "/cgroup.event_control", NULL);
 	if (write_file(ec, line, strlen(line), false) < 0)
 		return wren_err_errno(err, errno, "oom watch: write %s", ec);
 	w = watch_new(RT_CGROUP_V1, dir);
@@ -79,7 +79,7 @@ int rt_oom_watch_open_v1(const char *dir, struct rt_oom_watch **out, struct wren
 
 int rt_oom_watch_open_v2(const char *dir, struct rt_oom_watch **out, struct wren_err **err)
 {
-	_cleanup_free_ char *events = xasprintf("%s/memory.events", dir);
+	_cleanup_free_ char *events = xstrjoin(dir, "/memory.events", NULL);
 	_cleanup_close_ int ifd = -1;
 	struct rt_oom_watch *w;
 	uint64_t kills = 0;

@@ -95,15 +95,12 @@ static int parse_rlimits(const cJSON *p, const char *base, struct rt_process *pr
 
 /* runc ignores capability names it does not know (a newer profile on an older kernel or libcap),
  * and so do we: the capability cannot be granted anyway. */
-static int parse_cap_set(const cJSON *caps, const char *key, const char *base, uint64_t *mask,
-			 struct wren_err **err)
+static int cap_mask(const cJSON *arr, const char *key, const char *base, uint64_t *mask,
+		    struct wren_err **err)
 {
-	const cJSON *arr, *e;
-	size_t n;
+	const cJSON *e;
 
 	*mask = 0;
-	if (spec_get_array(caps, key, base, &arr, &n, err) < 0)
-		return -1;
 	cJSON_ArrayForEach(e, arr)
 	{
 		int c;
@@ -117,30 +114,54 @@ static int parse_cap_set(const cJSON *caps, const char *key, const char *base, u
 	return 0;
 }
 
+/* Two sets naming the same strings in the same order (both absent included). */
+static bool same_names(const cJSON *a, const cJSON *b)
+{
+	const cJSON *x = a ? a->child : NULL, *y = b ? b->child : NULL;
+
+	for (; x != NULL && y != NULL; x = x->next, y = y->next)
+		if (!cJSON_IsString(x) || !cJSON_IsString(y) ||
+		    strcmp(x->valuestring, y->valuestring) != 0)
+			return false;
+	return x == NULL && y == NULL;
+}
+
 static int parse_caps(const cJSON *p, const char *base, struct rt_process *proc,
 		      struct wren_err **err)
 {
-	_cleanup_free_ char *cb = xasprintf("%s%scapabilities", base, *base ? "." : "");
-	const cJSON *caps;
+	static const char *const keys[] = {"bounding", "effective", "inheritable", "permitted",
+					   "ambient"};
+	uint64_t *masks[] = {&proc->caps.bounding, &proc->caps.effective, &proc->caps.inheritable,
+			     &proc->caps.permitted, &proc->caps.ambient};
+	_cleanup_free_ char *cb = xstrjoin(base, *base ? "." : "", "capabilities", NULL);
+	const cJSON *caps, *sets[sizeof(keys) / sizeof(keys[0])];
 
 	if (spec_get_obj(p, "capabilities", base, &caps, err) < 0)
 		return -1;
 	if (caps == NULL)
 		return 0;
 	proc->has_caps = true;
-	if (parse_cap_set(caps, "bounding", cb, &proc->caps.bounding, err) < 0 ||
-	    parse_cap_set(caps, "effective", cb, &proc->caps.effective, err) < 0 ||
-	    parse_cap_set(caps, "inheritable", cb, &proc->caps.inheritable, err) < 0 ||
-	    parse_cap_set(caps, "permitted", cb, &proc->caps.permitted, err) < 0 ||
-	    parse_cap_set(caps, "ambient", cb, &proc->caps.ambient, err) < 0)
-		return -1;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t n, j = 0;
+
+		if (spec_get_array(caps, keys[i], cb, &sets[i], &n, err) < 0)
+			return -1;
+		/* containerd writes one list into bounding, effective and permitted, and libcap's
+		 * name lookup is most of what a set costs: a list seen before has its mask. */
+		while (j < i && !same_names(sets[j], sets[i]))
+			j++;
+		if (j < i)
+			*masks[i] = *masks[j];
+		else if (cap_mask(sets[i], keys[i], cb, masks[i], err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
 static int parse_user(const cJSON *p, const char *base, struct rt_process *proc,
 		      struct wren_err **err)
 {
-	_cleanup_free_ char *ub = xasprintf("%s%suser", base, *base ? "." : "");
+	_cleanup_free_ char *ub = xstrjoin(base, *base ? "." : "", "user", NULL);
 	const cJSON *u, *arr, *e;
 	uint32_t id = 0;
 	size_t n, i = 0;
@@ -187,7 +208,7 @@ static int parse_process_obj(const cJSON *p, const char *base, struct rt_process
 	    spec_get_obj(p, "consoleSize", base, &cs, err) < 0)
 		return -1;
 	if (cs != NULL) {
-		_cleanup_free_ char *cb = xasprintf("%s%sconsoleSize", base, *base ? "." : "");
+		_cleanup_free_ char *cb = xstrjoin(base, *base ? "." : "", "consoleSize", NULL);
 		if (spec_get_u32(cs, "width", cb, &proc->console_width, NULL, err) < 0 ||
 		    spec_get_u32(cs, "height", cb, &proc->console_height, NULL, err) < 0)
 			return -1;
@@ -231,11 +252,12 @@ void rt_process_free(struct rt_process *p)
 
 int rt_process_parse(const char *json, size_t len, struct rt_process **out, struct wren_err **err)
 {
-	_cleanup_cjson_ cJSON *root = NULL;
+	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
+	cJSON *root = NULL;
 	struct rt_process *p = NULL;
 
 	*out = NULL;
-	if (spec_parse_json(json, len, "process", &root, err) < 0)
+	if (spec_parse_json(&arena, json, len, "process", &root, err) < 0)
 		return -1;
 	if (parse_process_obj(root, "", &p, err) < 0) {
 		rt_process_free(p);
@@ -351,7 +373,7 @@ static int parse_hooks(const cJSON *root, struct rt_spec *s, struct wren_err **e
 	if (hooks == NULL)
 		return 0;
 	for (int k = 0; k < RT_HOOK__MAX; k++) {
-		_cleanup_free_ char *kb = xasprintf("hooks");
+		_cleanup_free_ char *kb = xstrdup("hooks");
 		const cJSON *arr, *e;
 		size_t n, i = 0;
 
@@ -389,7 +411,7 @@ static int parse_root(const cJSON *root, const char *bundle, struct rt_spec *s,
 		return spec_field_err(err, "root", "path", "must not be empty");
 	}
 	if (path[0] != '/' && bundle != NULL) {
-		s->root_path = xasprintf("%s/%s", bundle, path);
+		s->root_path = xstrjoin(bundle, "/", path, NULL);
 		free(path);
 	} else {
 		s->root_path = path;
@@ -424,11 +446,12 @@ static int parse_spec_obj(const cJSON *root, const char *bundle, struct rt_spec 
 int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_spec **out,
 		  struct wren_err **err)
 {
-	_cleanup_cjson_ cJSON *root = NULL;
+	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
+	cJSON *root = NULL;
 	struct rt_spec *s;
 
 	*out = NULL;
-	if (spec_parse_json(json, len, "config.json", &root, err) < 0)
+	if (spec_parse_json(&arena, json, len, "config.json", &root, err) < 0)
 		return -1;
 	s = xzalloc(sizeof(*s));
 	if (parse_spec_obj(root, bundle, s, err) < 0) {
@@ -441,7 +464,7 @@ int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_sp
 
 int rt_spec_load(const char *bundle, struct rt_spec **out, struct wren_err **err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+	_cleanup_free_ char *path = xstrjoin(bundle, "/config.json", NULL);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 

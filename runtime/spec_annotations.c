@@ -109,10 +109,10 @@ static int find_annotations(const char *json, size_t len, const char **v, const 
 
 char *rt_spec_peek_annotation(const char *bundle, const char *const *keys, size_t n_keys)
 {
-	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+	_cleanup_free_ char *path = xstrjoin(bundle, "/config.json", NULL);
 	_cleanup_free_ char *buf = NULL;
-	_cleanup_cjson_ cJSON *root = NULL;
-	const cJSON *ann = NULL;
+	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
+	const cJSON *root, *ann = NULL;
 	const char *v = NULL, *vend = NULL;
 	size_t len = 0;
 	int r;
@@ -123,11 +123,11 @@ char *rt_spec_peek_annotation(const char *bundle, const char *const *keys, size_
 	if (r == 0)
 		return NULL;
 	if (r > 0) {
-		root = cJSON_ParseWithLength(v, (size_t)(vend - v));
+		root = spec_arena_parse(&arena, v, (size_t)(vend - v), NULL);
 		ann = root;
 	} else {
 		/* Not decided by the scan: the whole document, as the full parser would read it. */
-		root = cJSON_ParseWithLength(buf, len);
+		root = spec_arena_parse(&arena, buf, len, NULL);
 		ann = cJSON_GetObjectItemCaseSensitive(root, "annotations");
 	}
 	if (!cJSON_IsObject(ann))

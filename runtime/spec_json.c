@@ -240,9 +240,18 @@ int spec_get_string_map(const cJSON *o, const char *key, const char *base, char 
 	return 0;
 }
 
+/* Made for every array element, whether or not an error needs it: no printf. */
 char *spec_elem_base(const char *base, const char *key, size_t i)
 {
-	return xasprintf("%s%s%s[%zu]", base, *base ? "." : "", key, i);
+	char idx[24], *p = idx + sizeof(idx); /* "[" 20 digits "]" NUL */
+
+	*--p = '\0';
+	*--p = ']';
+	do
+		*--p = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	*--p = '[';
+	return xstrjoin(base, *base ? "." : "", key, p, NULL);
 }
 
 int spec_get_type_char(const cJSON *e, const char *eb, const char *allowed, char dflt, char *out,
@@ -266,15 +275,15 @@ int spec_get_type_char(const cJSON *e, const char *eb, const char *allowed, char
 }
 
 /* Parse a whole document, bounded, reporting where the JSON breaks. */
-int spec_parse_json(const char *json, size_t len, const char *what, cJSON **out,
-		    struct wren_err **err)
+int spec_parse_json(struct spec_arena *a, const char *json, size_t len, const char *what,
+		    cJSON **out, struct wren_err **err)
 {
 	const char *end = NULL;
 
 	if (len > SPEC_MAX_SIZE)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "%s: larger than %u bytes", what,
 				     SPEC_MAX_SIZE);
-	*out = cJSON_ParseWithLengthOpts(json, len, &end, false);
+	*out = spec_arena_parse(a, json, len, &end);
 	if (*out == NULL)
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "%s: invalid JSON near byte %zu",
 				     what, end && end >= json ? (size_t)(end - json) : (size_t)0);
@@ -283,15 +292,13 @@ int spec_parse_json(const char *json, size_t len, const char *what, cJSON **out,
 		if (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r' ||
 		    json[i] == '\0')
 			continue;
-		cJSON_Delete(*out);
-		*out = NULL;
+		*out = NULL; /* the arena holds it */
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
 				     "%s: invalid JSON near byte %zu: data after the document",
 				     what, i);
 	}
 	if (!cJSON_IsObject(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
+		*out = NULL; /* the arena holds it */
 		return wren_err_code(err, WREN_E_INVALID_ARGUMENT, "%s: must be a JSON object",
 				     what);
 	}

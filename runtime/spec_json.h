@@ -16,23 +16,18 @@
 
 #include "runtime/err.h"
 #include "runtime/spec.h"
+#include "runtime/spec_arena.h"
 
 /* config.json is untrusted input: bound what we are willing to parse (architecture.md §5). */
 #define SPEC_MAX_SIZE (16u << 20)
 
-static inline void cjson_deletep(cJSON **j)
-{
-	cJSON_Delete(*j);
-}
-#define _cleanup_cjson_ __attribute__((cleanup(cjson_deletep)))
-
 /* ---- spec_json.c ------------------------------------------------------------------------------
  */
 
-/* Parse one bounded JSON document that must be an object; errors start with what ("config.json").
- */
-int spec_parse_json(const char *json, size_t len, const char *what, cJSON **out,
-		    struct wren_err **err);
+/* Parse one bounded JSON document that must be an object into a; errors start with what
+ * ("config.json"). The tree lives until a is released. */
+int spec_parse_json(struct spec_arena *a, const char *json, size_t len, const char *what,
+		    cJSON **out, struct wren_err **err);
 
 /* Always -1, with "<base>.<key>: <what>" (key may be NULL: "<base>: <what>"). */
 int spec_field_err(struct wren_err **err, const char *base, const char *key, const char *what);

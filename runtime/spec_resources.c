@@ -110,7 +110,7 @@ static int parse_device_rules(const cJSON *r, const char *base, struct rt_resour
 static int parse_memory(const cJSON *r, const char *base, struct rt_resources *res,
 			struct wren_err **err)
 {
-	_cleanup_free_ char *mb = xasprintf("%s.memory", base);
+	_cleanup_free_ char *mb = xstrjoin(base, ".memory", NULL);
 	const cJSON *m;
 	int64_t swappiness = -1;
 	bool has_swappiness = false;
@@ -145,7 +145,7 @@ static int parse_memory(const cJSON *r, const char *base, struct rt_resources *r
 static int parse_cpu(const cJSON *r, const char *base, struct rt_resources *res,
 		     struct wren_err **err)
 {
-	_cleanup_free_ char *cb = xasprintf("%s.cpu", base);
+	_cleanup_free_ char *cb = xstrjoin(base, ".cpu", NULL);
 	const cJSON *c;
 
 	if (spec_get_obj(r, "cpu", base, &c, err) < 0)
@@ -214,7 +214,7 @@ int spec_parse_resources(const cJSON *r, const char *base, struct rt_resources *
 	if (spec_get_obj(r, "pids", base, &o, err) < 0)
 		return -1;
 	if (o != NULL) {
-		_cleanup_free_ char *pb = xasprintf("%s.pids", base);
+		_cleanup_free_ char *pb = xstrjoin(base, ".pids", NULL);
 		if (spec_get_i64(o, "limit", pb, INT64_MIN, INT64_MAX, &pids, &res->has_pids_limit,
 				 err) < 0)
 			return -1;
@@ -223,7 +223,7 @@ int spec_parse_resources(const cJSON *r, const char *base, struct rt_resources *
 	if (spec_get_obj(r, "blockIO", base, &o, err) < 0)
 		return -1;
 	if (o != NULL) {
-		_cleanup_free_ char *bb = xasprintf("%s.blockIO", base);
+		_cleanup_free_ char *bb = xstrjoin(base, ".blockIO", NULL);
 		uint64_t w = 0, lw = 0;
 		if (spec_get_u64(o, "weight", bb, UINT16_MAX, &w, &res->has_blkio_weight, err) <
 			0 ||
@@ -265,10 +265,11 @@ void rt_resources_clear(struct rt_resources *r)
 int rt_resources_parse(const char *json, size_t len, struct rt_resources *out,
 		       struct wren_err **err)
 {
-	_cleanup_cjson_ cJSON *root = NULL;
+	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
+	cJSON *root = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (spec_parse_json(json, len, "resources", &root, err) < 0)
+	if (spec_parse_json(&arena, json, len, "resources", &root, err) < 0)
 		return -1;
 	if (spec_parse_resources(root, "resources", out, err) < 0) {
 		rt_resources_clear(out);

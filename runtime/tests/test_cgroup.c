@@ -774,6 +774,36 @@ static void test_failed_create_leaves_nothing(void **state)
 	assert_false(exists_anywhere(parent));
 }
 
+/* Below a parent that is there already (a namespace's cgroup, made by its first container), a
+ * create makes only the leaf, in every hierarchy, and a failed one removes only what it made. */
+static void test_create_below_an_existing_parent_leaves_the_parent(void **state)
+{
+	_cleanup_free_ char *parent = xasprintf("%s/kept", test_root);
+	_cleanup_free_ char *leaf = xasprintf("%s/kept/ok", test_root);
+	_cleanup_free_ char *bad = xasprintf("%s/kept/bad", test_root);
+	struct rt_resources bad_res = {.cpu_cpus = "4096-4097"};
+	struct rt_cgroup *p = create_ok(parent, NULL), *c = create_ok(leaf, NULL), *b = NULL;
+	static const char *const ctrls[] = {"cpu", "cpuset", "memory", "pids", "freezer"};
+	struct wren_err *err = NULL;
+
+	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		_cleanup_free_ char *d = ctrl_dir(ctrls[i], leaf);
+		assert_int_equal(access(d, F_OK), 0);
+	}
+	assert_int_equal(rt_cgroup_create(bad, &bad_res, &b, &err), -1);
+	wren_err_free(err);
+	assert_false(exists_anywhere(bad));
+	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		_cleanup_free_ char *d = ctrl_dir(ctrls[i], parent);
+		assert_int_equal(access(d, F_OK), 0);
+	}
+	assert_int_equal(rt_cgroup_destroy(c, NULL), 0);
+	rt_cgroup_free(c);
+	assert_int_equal(rt_cgroup_destroy(p, NULL), 0);
+	rt_cgroup_free(p);
+	assert_false(exists_anywhere(parent));
+}
+
 static void test_attach_pids_freeze_kill_destroy(void **state)
 {
 	_cleanup_free_ char *path = xasprintf("%s/c1", test_root);
@@ -1004,6 +1034,7 @@ int main(void)
 	    cmocka_unit_test(test_device_rules_are_written_through_one_open_file),
 	    cmocka_unit_test(test_cpuset_levels_made_or_found_empty_get_their_parents),
 	    cmocka_unit_test(test_failed_create_leaves_nothing),
+	    cmocka_unit_test(test_create_below_an_existing_parent_leaves_the_parent),
 	    cmocka_unit_test(test_attach_pids_freeze_kill_destroy),
 	    cmocka_unit_test(test_destroy_kills_what_is_left),
 	    cmocka_unit_test(test_destroy_removes_the_cgroups_a_container_made_below_its_own),

@@ -388,6 +388,28 @@ static void test_unknown_rlimit_is_refused(void **state)
 	    "config.json: process.rlimits[0].type: unknown rlimit type \"RLIMIT_FOO\"");
 }
 
+/* A set repeating an earlier one's list takes its mask; a list that only starts the same, or a
+ * set that is not a list of strings, is still read for itself. */
+static void test_capability_sets_repeating_a_list_get_its_mask(void **state)
+{
+	struct rt_spec *s = parse_ok(
+	    "{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"capabilities\":{"
+	    "\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_CHOWN\",\"CAP_KILL\"],"
+	    "\"permitted\":[\"CAP_CHOWN\"],\"ambient\":[]}}," MINIMAL_ROOT "}");
+	const struct rt_process *p = s->process;
+
+	assert_int_equal(p->caps.bounding, (1ULL << CAP_CHOWN) | (1ULL << CAP_KILL));
+	assert_int_equal(p->caps.effective, p->caps.bounding);
+	assert_int_equal(p->caps.inheritable, 0);
+	assert_int_equal(p->caps.permitted, 1ULL << CAP_CHOWN);
+	assert_int_equal(p->caps.ambient, 0);
+	rt_spec_free(s);
+	parse_fails("{\"process\":{\"args\":[\"x\"],\"cwd\":\"/\",\"capabilities\":{"
+		    "\"bounding\":[\"CAP_KILL\",1],\"effective\":[\"CAP_KILL\",1]}}," MINIMAL_ROOT
+		    "}",
+		    "config.json: process.capabilities.bounding: must be an array of strings");
+}
+
 static void test_unknown_capability_is_ignored(void **state)
 {
 	struct rt_spec *s =
@@ -567,6 +589,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_seccomp_action_is_refused),
 	    cmocka_unit_test(test_unknown_seccomp_operator_is_refused),
 	    cmocka_unit_test(test_unknown_rlimit_is_refused),
+	    cmocka_unit_test(test_capability_sets_repeating_a_list_get_its_mask),
 	    cmocka_unit_test(test_unknown_capability_is_ignored),
 	    cmocka_unit_test(test_unknown_fields_are_ignored),
 	    cmocka_unit_test(test_type_bind_mount_is_a_bind_without_the_option),

@@ -74,6 +74,17 @@ static void test_escaped_key_falls_back_to_full_parse(void **state)
 	expect("{\"a\\\"b\":1,\"annotations\":{\"io.containerd.runc.v2.group\":\"g2\"}}", "g2");
 }
 
+/* A quote after an even run of backslashes ends its string; after an odd run it is part of it,
+ * here of a string that spells out an "annotations" object of its own. */
+static void test_backslash_runs_before_quotes(void **state)
+{
+	expect("{\"x\":\"a\\\\\\\\\","
+	       "\"y\":\"\\\\\\\",\\\"annotations\\\":{\\\"io.containerd.runc.v2.group\\\":"
+	       "\\\"fake\\\"},\\\"z\\\":\\\"\","
+	       "\"annotations\":{\"io.containerd.runc.v2.group\":\"real\"}}",
+	       "real");
+}
+
 static void test_invalid_json(void **state)
 {
 	expect("", NULL);
@@ -89,6 +100,7 @@ int main(void)
 	    cmocka_unit_test(test_first_key_wins),
 	    cmocka_unit_test(test_absent_empty_or_wrong_type),
 	    cmocka_unit_test(test_escaped_key_falls_back_to_full_parse),
+	    cmocka_unit_test(test_backslash_runs_before_quotes),
 	    cmocka_unit_test(test_invalid_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
