@@ -84,37 +84,7 @@ int rt_cgfs_write_at(const struct rt_cgfs_dir *d, const char *file, const char *
 
 int rt_cgfs_read_fd(int fd, size_t max, char **out, size_t *len)
 {
-	size_t cap = 4096, n = 0;
-	char *buf = xmalloc(cap + 1);
-
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			if (cap >= max) {
-				free(buf);
-				errno = EFBIG;
-				return -1;
-			}
-			cap = cap * 2 > max ? max : cap * 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return -1;
-		}
-		n += (size_t)r;
-		if (r == 0 || cap - n >= RECORD_ROOM)
-			break;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
-	return 0;
+	return read_fd(fd, max, RECORD_ROOM, out, len);
 }
 
 int rt_cgfs_read_at(const struct rt_cgfs_dir *d, const char *file, char **out)

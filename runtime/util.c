@@ -126,17 +126,14 @@ ssize_t read_all(int fd, void *buf, size_t n)
 	return (ssize_t)done;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+int read_fd(int fd, size_t max, size_t eof_room, char **out, size_t *len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 4096, n = 0;
-	char *buf;
+	char *buf = xmalloc(cap + 1);
 
-	if (fd < 0)
-		return -1;
-	buf = xmalloc(cap + 1);
 	for (;;) {
 		ssize_t r;
+
 		if (n == cap) {
 			if (cap >= max) {
 				free(buf);
@@ -147,21 +144,30 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 			buf = xrealloc(buf, cap + 1);
 		}
 		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
 			free(buf);
 			return -1;
 		}
-		if (r == 0)
-			break;
 		n += (size_t)r;
+		if (r == 0 || (eof_room && cap - n >= eof_room))
+			break;
 	}
 	buf[n] = 0;
 	*out = buf;
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	return read_fd(fd, max, 0, out, len);
 }
 
 int write_file(const char *path, const char *data, size_t len, bool create)

@@ -58,6 +58,10 @@ ssize_t write_all(int fd, const void *buf, size_t n);
 ssize_t read_all(int fd, void *buf, size_t n);
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer; -1 with errno. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* Read fd to its end into a malloc'd, NUL-terminated buffer (at most max bytes, else EFBIG).
+ * eof_room: a read that leaves at least this much room is taken as the end, for procfs and
+ * cgroupfs files the kernel hands out whole; 0: read until read(2) says 0. */
+int read_fd(int fd, size_t max, size_t eof_room, char **out, size_t *len);
 /* Write a whole string to a file (O_WRONLY|O_TRUNC|O_CLOEXEC, created 0644 if create); -1 with errno. */
 int write_file(const char *path, const char *data, size_t len, bool create);
 /* mkdir -p with mode; -1 with errno. */
