@@ -23,6 +23,8 @@ static void align(struct rt_dbus_msg *m, size_t a)
 {
 	size_t pad = (a - m->len % a) % a;
 
+	if (pad == 0) /* m->b may still be NULL: no memset(NULL, 0, 0) */
+		return;
 	reserve(m, pad);
 	memset(m->b + m->len, 0, pad);
 	m->len += pad;
