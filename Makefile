@@ -185,6 +185,6 @@ test-matrix: all
 	@hack/test-matrix.sh
 
 # The cgroup tests in a pure cgroup v2 QEMU guest (hack/cgv2-vm.sh runs hack/cgv2-guest.sh inside).
-test-cgv2: all $(BUILD)/tests/runtime_test_cgroup
+test-cgv2: all $(BUILD)/tests/runtime_test_cgroup $(BUILD)/tests/runtime_test_cgroup_join
 	@hack/image.sh >/dev/null
 	@hack/cgv2-vm.sh

@@ -3,7 +3,8 @@
 #
 # Usage: hack/cgv2-guest.sh [bats args or integration/FILE.bats...]
 #
-# 1. build/tests/runtime_test_cgroup (the runtime's cgroup unit tests), if it was staged;
+# 1. build/tests/runtime_test_cgroup and runtime_test_cgroup_join (the runtime's cgroup unit tests), if
+#    they were staged;
 # 2. hack/integration.sh on the given bats files, or by default on the ones that touch cgroups (limits,
 #    update, stats, OOM, pause/resume, kill --all, leftovers), once per runtime;
 # 3. after all runs: no container cgroup may be left under /sys/fs/cgroup.
@@ -61,7 +62,7 @@ echo "== bats: $*"
 summary=()
 rc=0
 
-unit_tests=(runtime_test_cgroup)
+unit_tests=(runtime_test_cgroup runtime_test_cgroup_join)
 [ "$systemd_mode" = 1 ] && unit_tests+=(runtime_test_dbus)
 for ut in "${unit_tests[@]}"; do
 	if [ -x "build/tests/$ut" ]; then

@@ -206,6 +206,7 @@ stage_repo() {
 	if [ -x build/tests/runtime_test_cgroup ]; then
 		mkdir -p "$stage/repo/build/tests"
 		cp -a build/tests/runtime_test_cgroup "$stage/repo/build/tests/"
+		[ -x build/tests/runtime_test_cgroup_join ] && cp -a build/tests/runtime_test_cgroup_join "$stage/repo/build/tests/"
 		[ -x build/tests/runtime_test_dbus ] && cp -a build/tests/runtime_test_dbus "$stage/repo/build/tests/"
 	else
 		log_msg "warning: build/tests/runtime_test_cgroup is not built; the guest skips it"

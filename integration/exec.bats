@@ -46,8 +46,16 @@ fd_count() {
 			{ echo "exec is not in the init's $ns namespace" >&2; false; }
 	done
 	[ "$(awk '{ print $4 }' "/proc/$xpid/stat")" = "$shim" ]
-	grep -qx "[0-9]*:memory:/$WREN_NS/$CID" "/proc/$xpid/cgroup"
-	grep -qx "[0-9]*:pids:/$WREN_NS/$CID" "/proc/$xpid/cgroup"
+	# the init's cgroup in every hierarchy: each v1 one and a hybrid host's cgroup2 tree here, the one
+	# tree on pure v2
+	[ "$(cat "/proc/$xpid/cgroup")" = "$(cat "/proc/$pid/cgroup")" ] ||
+		{ diff "/proc/$pid/cgroup" "/proc/$xpid/cgroup" >&2; false; }
+	if [ -d /sys/fs/cgroup/memory ]; then
+		grep -qx "[0-9]*:memory:/$WREN_NS/$CID" "/proc/$xpid/cgroup"
+		grep -qx "[0-9]*:pids:/$WREN_NS/$CID" "/proc/$xpid/cgroup"
+	else
+		grep -qx "0::/$WREN_NS/$CID" "/proc/$xpid/cgroup"
+	fi
 	# inside, it is not pid 1
 	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" "$PROBE" pid
 	assert_status 0
