@@ -123,8 +123,15 @@ static int parent_setup(struct rt_container *c, struct wren_err **err)
 	if (spec->process->has_oom_score_adj &&
 	    rt_proc_write_oom_score_adj(c->pid, spec->process->oom_score_adj, err) < 0)
 		return -1;
-	if (rt_sync_send(c->sync_fd, RT_MSG_CONTINUE, c->pid, NULL) < 0)
-		return wren_err_errno(err, errno, "tell the container init to continue");
+	if (rt_sync_send(c->sync_fd, RT_MSG_CONTINUE, c->pid, NULL) < 0) {
+		int e = errno;
+
+		/* the child failed before it waited for us (joining its cgroup comes first): its
+		 * error is queued on the socket and says more than the broken pipe */
+		if ((e == EPIPE || e == ECONNRESET) && rt_container_on_sync(c, err) < 0)
+			return -1;
+		return wren_err_errno(err, e, "tell the container init to continue");
+	}
 	return 0;
 }
 

@@ -195,7 +195,13 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 	    rt_proc_write_oom_score_adj(pid, o->process->oom_score_adj, err) < 0)
 		goto fail;
 	if (rt_sync_send(e->sync_fd, RT_MSG_CONTINUE, pid, NULL) < 0) {
-		wren_err_errno(err, errno, "tell the exec process to continue");
+		int errnum = errno;
+
+		/* the child failed before it waited for us (joining its cgroup comes first): its
+		 * error is queued on the socket and says more than the broken pipe */
+		if ((errnum == EPIPE || errnum == ECONNRESET) && rt_exec_on_sync(e, err) < 0)
+			goto fail;
+		wren_err_errno(err, errnum, "tell the exec process to continue");
 		goto fail;
 	}
 	*out = e;
