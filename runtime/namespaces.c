@@ -92,13 +92,11 @@ int rt_ns_join_paths(const struct rt_spec *spec, struct wren_err **err)
 
 int rt_ns_enter_pid_for_children(int fd, int *saved, struct wren_err **err)
 {
-	_cleanup_close_ int own = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-
-	if (own < 0)
-		return wren_err_errno(err, errno, "open /proc/self/ns/pid_for_children");
-	if (setns(fd, CLONE_NEWPID) < 0)
-		return wren_err_errno(err, errno, "enter pid namespace");
-	*saved = steal_fd(&own);
+	*saved = -1;
+	if (rt_ns_visit_pid_for_children(fd, saved, err) < 0) {
+		closep(saved);
+		return -1;
+	}
 	return 0;
 }
 
@@ -106,10 +104,8 @@ void rt_ns_restore_pid_for_children(int *saved)
 {
 	if (*saved < 0)
 		return;
-	if (setns(*saved, CLONE_NEWPID) < 0)
-		abort();
-	close(*saved);
-	*saved = -1;
+	rt_ns_leave_pid_for_children(*saved);
+	closep(saved);
 }
 
 int rt_ns_visit_pid_for_children(int fd, int *own, struct wren_err **err)

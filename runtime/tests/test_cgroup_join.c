@@ -75,18 +75,19 @@ static void reap(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-static void test_a_child_born_with_the_clone_fd_is_in_every_hierarchy_after_joining(void **state)
+/* A child of a fresh cgroup at path joins it (prepared: the daemon's files and the clone fd; not:
+ * every hierarchy by path) and is then listed in each hierarchy. */
+static void child_joins_everywhere(const char *name, bool prepared)
 {
-	_cleanup_free_ char *path = xasprintf("%s/born", test_root);
+	_cleanup_free_ char *path = xasprintf("%s/%s", test_root, name);
 	struct rt_cgroup *cg = NULL;
 	bool ok = false;
 	pid_t pid;
 
-	if (!v1_host())
-		skip();
 	assert_int_equal(rt_cgroup_create(path, NULL, &cg, NULL), 0);
-	assert_int_equal(rt_cgroup_prepare_join(cg, NULL), 0);
-	pid = joiner(cg, rt_cgroup_clone_fd(cg), &ok);
+	if (prepared)
+		assert_int_equal(rt_cgroup_prepare_join(cg, NULL), 0);
+	pid = joiner(cg, prepared ? rt_cgroup_clone_fd(cg) : -1, &ok);
 	assert_true(ok);
 	for (size_t i = 0; i < cg->n_dirs; i++)
 		assert_true(procs_has(cg->dirs[i], pid));
@@ -95,25 +96,20 @@ static void test_a_child_born_with_the_clone_fd_is_in_every_hierarchy_after_join
 	rt_cgroup_free(cg);
 }
 
+static void test_a_child_born_with_the_clone_fd_is_in_every_hierarchy_after_joining(void **state)
+{
+	if (!v1_host())
+		skip();
+	child_joins_everywhere("born", true);
+}
+
 /* Without the clone fd (or before prepare_join) the child still ends up everywhere: the cgroup2
  * mount's part, and any file not opened ahead, go by path. */
 static void test_a_child_joins_by_path_when_nothing_was_prepared(void **state)
 {
-	_cleanup_free_ char *path = xasprintf("%s/bypath", test_root);
-	struct rt_cgroup *cg = NULL;
-	bool ok = false;
-	pid_t pid;
-
 	if (!v1_host())
 		skip();
-	assert_int_equal(rt_cgroup_create(path, NULL, &cg, NULL), 0);
-	pid = joiner(cg, -1, &ok);
-	assert_true(ok);
-	for (size_t i = 0; i < cg->n_dirs; i++)
-		assert_true(procs_has(cg->dirs[i], pid));
-	reap(pid);
-	assert_int_equal(rt_cgroup_destroy(cg, NULL), 0);
-	rt_cgroup_free(cg);
+	child_joins_everywhere("bypath", false);
 }
 
 /* The caller itself stays where it was: preparing only opens files. */
