@@ -61,9 +61,26 @@ static int last_cap(struct wren_err **err)
 	return cached_last_cap;
 }
 
+/* Names for messages, made once by rt_caps_prime for children that may not allocate. */
+static char *names[64];
+
 void rt_caps_prime(void)
 {
-	last_cap(NULL);
+	int last = last_cap(NULL);
+
+	for (int c = 0; c <= last; c++)
+		if (names[c] == NULL)
+			names[c] = cap_name(c);
+}
+
+int rt_caps_last(struct wren_err **err)
+{
+	return last_cap(err);
+}
+
+const char *rt_caps_name(int c)
+{
+	return c >= 0 && c < 64 ? names[c] : NULL;
 }
 
 int rt_caps_drop_bounding(const struct rt_caps *caps, struct wren_err **err)

@@ -18,6 +18,7 @@
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
+#include "runtime/seccomp.h"
 #include "runtime/sync.h"
 #include "runtime/syscalls.h"
 #include "runtime/util.h"
@@ -42,6 +43,8 @@ struct rt_container {
 	 * come back to after each clone */
 	uint64_t exec_ns;
 	int own_pidns_fd;
+	/* the spec's seccomp filter as BPF, compiled at the first exec that needs it */
+	struct rt_seccomp_prog exec_seccomp;
 };
 
 /* ---- internal accessors for exec.c ---------------------------------------------------------- */
@@ -49,6 +52,8 @@ const struct rt_spec *rt_container_spec(const struct rt_container *c);
 struct rt_cgroup *rt_container_cg(struct rt_container *c);
 uint64_t rt_container_exec_ns(struct rt_container *c);
 int *rt_container_own_pidns(struct rt_container *c);
+int rt_container_exec_seccomp(struct rt_container *c, const struct rt_seccomp_prog **out,
+			      struct wren_err **err);
 
 const struct rt_spec *rt_container_spec(const struct rt_container *c)
 {
@@ -78,6 +83,20 @@ uint64_t rt_container_exec_ns(struct rt_container *c)
 int *rt_container_own_pidns(struct rt_container *c)
 {
 	return &c->own_pidns_fd;
+}
+
+/* *out: NULL when the spec has no filter. */
+int rt_container_exec_seccomp(struct rt_container *c, const struct rt_seccomp_prog **out,
+			      struct wren_err **err)
+{
+	*out = NULL;
+	if (!c->spec->has_seccomp)
+		return 0;
+	if (c->exec_seccomp.filter == NULL &&
+	    rt_seccomp_compile(&c->spec->seccomp, &c->exec_seccomp, err) < 0)
+		return -1;
+	*out = &c->exec_seccomp;
+	return 0;
 }
 
 /* ---- create ---------------------------------------------------------------------------------- */
@@ -497,6 +516,7 @@ void rt_container_free(struct rt_container *c)
 		close(c->own_pidns_fd);
 	if (c->cg)
 		rt_cgroup_free(c->cg);
+	free(c->exec_seccomp.filter);
 	free(c->cg_path);
 	free(c->id);
 	free(c->bundle);

@@ -2,7 +2,8 @@
  * namespace for its children only (setns(pidfd, CLONE_NEWPID)), clones once, and goes back: the
  * child is born inside the container's pid namespace as a direct child of the daemon. The child
  * joins the other namespaces through the init's pidfd in one setns call, then sets itself up as
- * the init did (cwd, rlimits, user, caps, no_new_privs, env, seccomp last) and execs. */
+ * the init did (cwd, rlimits, user, caps, no_new_privs, env, seccomp last) and execs: it shares
+ * the daemon's memory until then, see exec_child.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "runtime/cgroup.h"
+#include "runtime/exec_child.h"
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
@@ -25,92 +27,22 @@
 #include "runtime/syscalls.h"
 #include "runtime/util.h"
 
-extern char **environ;
-
 /* from container.c */
 const struct rt_spec *rt_container_spec(const struct rt_container *c);
 struct rt_cgroup *rt_container_cg(struct rt_container *c);
 uint64_t rt_container_exec_ns(struct rt_container *c);
 int *rt_container_own_pidns(struct rt_container *c);
+int rt_container_exec_seccomp(struct rt_container *c, const struct rt_seccomp_prog **out,
+			      struct wren_err **err);
 
 struct rt_exec {
 	pid_t pid;
 	int pidfd, sync_fd;
 	bool started;
+	struct rt_exec_child *child; /* until it has execve'd or died */
 	rt_log_fn log;
 	void *log_ud;
 };
-
-struct exec_child_args {
-	const struct rt_spec *spec; /* the container's: seccomp */
-	const struct rt_process *p;
-	const struct rt_cgroup *cg; /* NULL: none */
-	bool born_in_place;	    /* cloned with CLONE_INTO_CGROUP (rt_cgroup_clone_fd) */
-	int stdio[3];
-	int sync_fd, init_pidfd;
-	uint64_t ns_flags;
-};
-
-static int exec_setup(const struct exec_child_args *a, int init_pidfd, struct wren_err **err)
-{
-	const struct rt_process *p = a->p;
-
-	/* its own session: out of the daemon's process group and its signals */
-	if (setsid() < 0)
-		return wren_err_errno(err, errno, "setsid");
-	if (p->terminal && isatty(0) && ioctl(0, TIOCSCTTY, 0) < 0)
-		return wren_err_errno(err, errno, "set the controlling terminal");
-	/* one call: the kernel joins the user namespace first and checks the rest against it */
-	if (a->ns_flags && setns(init_pidfd, (int)a->ns_flags) < 0)
-		return wren_err_errno(err, errno, "join the container's namespaces");
-	close(init_pidfd);
-	umask(p->has_umask ? p->umask : 022);
-	if (rt_proc_chdir(p, false, err) < 0)
-		return -1;
-	if (rt_proc_rlimits(p, err) < 0)
-		return -1;
-	if (rt_seccomp_early(a->spec, p) && rt_seccomp_load(&a->spec->seccomp, err) < 0)
-		return -1;
-	if (rt_proc_set_user(p, err) < 0)
-		return -1;
-	if (rt_proc_no_new_privs(p, err) < 0)
-		return -1;
-	return 0;
-}
-
-static _Noreturn void exec_child(const struct exec_child_args *a)
-{
-	struct wren_err *err = NULL;
-	char *path = NULL;
-	struct rt_self_exe self;
-	int pidfd = a->init_pidfd, sync;
-
-	/* born in the container's pid namespace: undumpable before anything else */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* into the container's cgroup while the daemon's fds are still open (cgroup_join.c) */
-	if (a->cg && rt_cgroup_join_self(a->cg, a->born_in_place, &err) < 0)
-		rt_child_fail(a->sync_fd, err, 1);
-	rt_proc_self_exe(&self);
-	sync = rt_proc_setup_fds(a->stdio, a->sync_fd, &pidfd);
-	if (sync < 0) {
-		wren_err_errno(&err, errno, "set up stdio");
-		rt_child_fail(a->sync_fd, err, 1);
-	}
-	if (rt_sync_expect(sync, RT_MSG_CONTINUE, NULL) < 0)
-		_exit(1);
-	if (exec_setup(a, pidfd, &err) < 0)
-		rt_child_fail(sync, err, 1);
-	rt_proc_close_extra_fds(sync);
-	rt_proc_set_env(a->p);
-	if (rt_proc_lookup(a->p, &path, &err) < 0 || rt_proc_refuse_self(path, &self, &err) < 0)
-		rt_child_fail(sync, err, 1);
-	if (a->spec->has_seccomp && !rt_seccomp_early(a->spec, a->p) &&
-	    rt_seccomp_load(&a->spec->seccomp, &err) < 0)
-		rt_child_fail(sync, err, 1);
-	execve(path, a->p->args, environ);
-	wren_err_errno(&err, errno, "exec %s", path);
-	rt_child_fail(sync, err, 127);
-}
 
 static void exec_kill_and_reap(struct rt_exec *e)
 {
@@ -129,8 +61,11 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 	struct rt_cgroup *cg = rt_container_cg(c);
 	int init_pidfd = rt_container_pidfd(c), *own_pidns = rt_container_own_pidns(c);
 	int sv[2], pidfd = -1, clone_fd = -1;
-	struct exec_child_args a;
+	const struct rt_spec *spec = rt_container_spec(c);
+	const struct rt_seccomp_prog *seccomp;
+	struct rt_exec_child *child;
 	struct rt_exec *e;
+	uint64_t ns_flags;
 	pid_t pid;
 
 	if (o->process == NULL || o->process->n_args == 0)
@@ -143,48 +78,56 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 			return wren_err_wrap(err, "exec");
 		clone_fd = rt_cgroup_clone_fd(cg);
 	}
+	if (rt_container_exec_seccomp(c, &seccomp, err) < 0)
+		return wren_err_wrap(err, "exec");
 	/* the child gets what it needs from the daemon's memory: read these host facts here, once
 	 * per daemon, not in every child */
 	rt_proc_prime();
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return wren_err_errno(err, errno, "socketpair");
-	a = (struct exec_child_args){
-	    .spec = rt_container_spec(c),
-	    .p = o->process,
-	    .cg = cg,
-	    .born_in_place = clone_fd >= 0,
-	    .stdio = {o->stdio[0], o->stdio[1], o->stdio[2]},
-	    .sync_fd = sv[1],
-	    .init_pidfd = init_pidfd,
-	    .ns_flags = rt_container_exec_ns(c),
-	};
+	ns_flags = rt_container_exec_ns(c);
 	/* the container always has its own mount namespace: not seeing it means the init is gone,
 	 * and an exec must never fall back to the daemon's namespaces */
-	const struct rt_namespace *mnt = rt_spec_namespace(a.spec, RT_NS_MOUNT);
-	if (!(a.ns_flags & CLONE_NEWNS) && (mnt == NULL || mnt->path == NULL || !mnt->path[0])) {
-		close(sv[0]);
-		close(sv[1]);
+	const struct rt_namespace *mnt = rt_spec_namespace(spec, RT_NS_MOUNT);
+	if (!(ns_flags & CLONE_NEWNS) && (mnt == NULL || mnt->path == NULL || !mnt->path[0]))
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "exec: the container's namespaces are gone");
-	}
-	if (rt_ns_visit_pid_for_children(init_pidfd, own_pidns, err) < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return wren_err_errno(err, errno, "socketpair");
+	child = rt_exec_child_prepare(
+	    &(struct rt_exec_child_in){
+		.p = o->process,
+		.cg = cg,
+		.born_in_place = clone_fd >= 0,
+		.seccomp = seccomp,
+		.seccomp_early = rt_seccomp_early(spec, o->process),
+		.stdio = {o->stdio[0], o->stdio[1], o->stdio[2]},
+		.sync_fd = sv[1],
+		.init_pidfd = init_pidfd,
+		.ns_flags = ns_flags,
+	    },
+	    err);
+	if (child == NULL || rt_ns_visit_pid_for_children(init_pidfd, own_pidns, err) < 0) {
 		close(sv[0]);
 		close(sv[1]);
+		if (child == NULL)
+			return wren_err_wrap(err, "exec");
+		rt_exec_child_release(child);
 		return wren_err_wrap(err, "exec: the container's init is gone");
 	}
-	pid = rt_sys_clone3(0, clone_fd, &pidfd);
-	if (pid == 0)
-		exec_child(&a);
+	pid = rt_exec_child_clone(child, clone_fd, &pidfd);
 	rt_ns_leave_pid_for_children(*own_pidns);
 	close(sv[1]);
 	if (pid < 0) {
+		int errnum = errno;
+
 		close(sv[0]);
-		return wren_err_errno(err, errno, "clone3");
+		rt_exec_child_release(child);
+		return wren_err_errno(err, errnum, "clone3");
 	}
 	e = xzalloc(sizeof(*e));
 	e->pid = pid;
 	e->pidfd = pidfd;
 	e->sync_fd = sv[0];
+	e->child = child;
 	e->log = o->log;
 	e->log_ud = o->log_ud;
 	if (fcntl(e->sync_fd, F_SETFL, O_NONBLOCK) < 0) {
@@ -207,7 +150,6 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 	*out = e;
 	return 0;
 fail:
-	exec_kill_and_reap(e);
 	rt_exec_free(e);
 	return -1;
 }
@@ -239,6 +181,9 @@ int rt_exec_on_sync(struct rt_exec *e, struct wren_err **err)
 			return exec_failed(e);
 		}
 		if (r == 0) {
+			/* its end closed: it execve'd (or died), and is done with its mapping */
+			rt_exec_child_release(e->child);
+			e->child = NULL;
 			close(e->sync_fd);
 			e->sync_fd = -1;
 			e->started = true;
@@ -278,10 +223,13 @@ void rt_exec_free(struct rt_exec *e)
 {
 	if (e == NULL)
 		return;
-	if (e->sync_fd >= 0) {
-		/* never got to execve: it must not linger in the container */
+	if (e->sync_fd >= 0 || e->child) {
+		/* never got to execve: it must not linger in the container, and its mapping is
+		 * free only once it is dead */
 		exec_kill_and_reap(e);
-		close(e->sync_fd);
+		rt_exec_child_release(e->child);
+		if (e->sync_fd >= 0)
+			close(e->sync_fd);
 	}
 	if (e->pidfd >= 0)
 		close(e->pidfd);

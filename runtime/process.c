@@ -376,6 +376,11 @@ void rt_proc_prime(void)
 		find_non_default();
 }
 
+uint64_t rt_proc_signals_to_reset(void)
+{
+	return non_default_known ? non_default : ~0ULL;
+}
+
 int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct wren_err **err)
 {
 	struct stat st;

@@ -6,6 +6,7 @@
 #define WREN_PROCESS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "runtime/err.h"
@@ -49,6 +50,9 @@ void rt_proc_self_exe(struct rt_self_exe *out);
  * inherit it instead of asking the kernel each. A process must not change a disposition after
  * its first call (the daemon sets its own at start). */
 void rt_proc_prime(void);
+/* After rt_proc_prime: the signals a child must set back to the default, bit sig - 1 (all of
+ * them when the daemon's own are not known). */
+uint64_t rt_proc_signals_to_reset(void);
 int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct wren_err **err);
 
 #endif

@@ -3,9 +3,14 @@
  * rules that repeat the default action are dropped (libseccomp refuses them), and several
  * conditions on one argument become one rule each (libseccomp cannot AND them). */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "runtime/seccomp.h"
 #include "runtime/util.h"
@@ -128,7 +133,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct rt_seccomp_rule *r, uint32
 	return 0;
 }
 
-int rt_seccomp_load(const struct rt_seccomp *sc, struct wren_err **err)
+/* The spec's filter as a libseccomp context, not loaded. */
+static scmp_filter_ctx build(const struct rt_seccomp *sc, struct wren_err **err)
 {
 	_cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
 	uint32_t def;
@@ -136,35 +142,94 @@ int rt_seccomp_load(const struct rt_seccomp *sc, struct wren_err **err)
 
 	if (to_scmp_action(sc->default_action, sc->has_default_errno_ret, sc->default_errno_ret,
 			   &def, err) < 0)
-		return -1;
+		return NULL;
 	ctx = seccomp_init(def);
-	if (ctx == NULL)
-		return wren_err_code(err, WREN_E_INVALID_ARGUMENT,
-				     "seccomp: cannot initialise a filter with the default action");
+	if (ctx == NULL) {
+		wren_err_code(err, WREN_E_INVALID_ARGUMENT,
+			      "seccomp: cannot initialise a filter with the default action");
+		return NULL;
+	}
 	/* no_new_privs is the spec's process.noNewPrivileges, set by the caller, not libseccomp. */
 	if (set_attr(ctx, SCMP_FLTATR_CTL_NNP, 0, "no_new_privs off", err) < 0 ||
 	    apply_flags(ctx, sc, err) < 0)
-		return -1;
+		return NULL;
 	for (size_t i = 0; i < sc->n_architectures; i++) {
 		r = seccomp_arch_add(ctx, sc->architectures[i]);
-		if (r < 0 && r != -EEXIST)
-			return wren_err_errno(err, -r, "seccomp: add architecture %#x",
-					      sc->architectures[i]);
+		if (r < 0 && r != -EEXIST) {
+			wren_err_errno(err, -r, "seccomp: add architecture %#x",
+				       sc->architectures[i]);
+			return NULL;
+		}
 	}
 	for (size_t i = 0; i < sc->n_rules; i++) {
 		const struct rt_seccomp_rule *rule = &sc->rules[i];
 		uint32_t act;
 
 		if (to_scmp_action(rule->action, rule->has_errno_ret, rule->errno_ret, &act, err) <
-		    0)
-			return wren_err_wrap(err, "seccomp: syscalls[%zu]", i);
+		    0) {
+			wren_err_wrap(err, "seccomp: syscalls[%zu]", i);
+			return NULL;
+		}
 		if (act == def)
 			continue; /* libseccomp rejects a rule that repeats the default */
 		if (add_rule(ctx, rule, act, err) < 0)
-			return -1;
+			return NULL;
 	}
+	return steal_ptr(&ctx);
+}
+
+int rt_seccomp_load(const struct rt_seccomp *sc, struct wren_err **err)
+{
+	_cleanup_seccomp_ scmp_filter_ctx ctx = build(sc, err);
+	int r;
+
+	if (ctx == NULL)
+		return -1;
 	r = seccomp_load(ctx);
 	if (r < 0)
 		return wren_err_errno(err, -r, "seccomp: load the filter");
+	return 0;
+}
+
+int rt_seccomp_compile(const struct rt_seccomp *sc, struct rt_seccomp_prog *out,
+		       struct wren_err **err)
+{
+	_cleanup_seccomp_ scmp_filter_ctx ctx = build(sc, err);
+	_cleanup_close_ int fd = -1;
+	off_t size;
+	int r;
+
+	if (ctx == NULL)
+		return -1;
+	/* libseccomp 2.5 exports the program it would load only to an fd */
+	fd = memfd_create("wren-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return wren_err_errno(err, errno, "seccomp: memfd_create");
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return wren_err_errno(err, -r, "seccomp: export the filter");
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return wren_err_code(err, WREN_E_UNKNOWN, "seccomp: exported filter of %lld bytes",
+				     (long long)size);
+	out->len = (size_t)size / sizeof(struct sock_filter);
+	out->filter = xmalloc((size_t)size);
+	if (pread(fd, out->filter, (size_t)size, 0) != size) {
+		int e = errno;
+		free(out->filter);
+		out->filter = NULL;
+		return wren_err_errno(err, e, "seccomp: read the exported filter");
+	}
+	/* what seccomp_load would pass from the same attributes (apply_flags) */
+	out->flags = 0;
+	for (size_t i = 0; i < sc->n_flags; i++) {
+		if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+			out->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+		else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_LOG") == 0)
+			out->flags |= SECCOMP_FILTER_FLAG_LOG;
+		else if (strcmp(sc->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+			out->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+	}
 	return 0;
 }

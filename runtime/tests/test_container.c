@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "runtime/exec_child.h"
 #include "runtime/runtime.h"
 #include "runtime/util.h"
 #include "runtime/tests/test_bundle.h"
@@ -759,6 +760,77 @@ static void test_exec_as_user_in_cwd(void **state)
 	finish(&run);
 }
 
+/* One exec's output (fails the test if it does not start or exits non-zero). */
+static char *exec_out(struct rt_container *c, uid_t uid, char **env, size_t n_env, const char *sh)
+{
+	char *args[] = {"sh", "-c", (char *)sh, NULL};
+	struct rt_process p = {
+	    .args = args, .n_args = 3, .env = env, .n_env = n_env, .cwd = "/", .uid = uid, .gid = uid};
+	struct wren_err *err = NULL;
+	char *out = NULL;
+	int st = exec_run(c, &p, &out, &err);
+
+	if (st < 0)
+		fail_msg("exec: %s", err->msg);
+	assert_int_equal(st, 0);
+	return out;
+}
+
+/* The exec child shares the daemon's memory and builds the environment, HOME and the seccomp
+ * filter without libc's help (exec_child.c): the same results as a forked child, which is what it
+ * falls back to (and what it is under the sanitizers). */
+static void test_exec_env_home_and_seccomp_in_both_kinds_of_child(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("execenv");
+	_cleanup_free_ char *pw = xasprintf("%s/etc/passwd", b->rootfs);
+	_cleanup_free_ char *long_line = NULL;
+	_cleanup_free_ char *passwd = NULL;
+	char *env[] = {"PATH=/bin", "A=1", "B=2", "A=3", "B", NULL};
+	char *env_home[] = {"PATH=/bin", "HOME=/set", NULL};
+
+	/* a line longer than the child's buffer, and one without a newline at the end */
+	long_line = xzalloc(9001);
+	memset(long_line, 'g', 9000);
+	passwd = xasprintf("long:x:7:7:%s:/long:/bin/sh\nroot:x:0:0:root:/root:/bin/sh\n"
+			   "app:x:1000:1000::/home/app:/bin/sh",
+			   long_line);
+	assert_int_equal(write_file(pw, passwd, strlen(passwd), true), 0);
+	b->linux_extra =
+	    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+	    "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}";
+	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), 0);
+	assert_int_equal(rt_container_start(run.c, &err), 0);
+	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	for (int shared = 1; shared >= 0; shared--) {
+		bool was = rt_exec_child_set_shared_vm(shared);
+		char *out;
+
+		/* a later entry replaces an earlier one in place, one without '=' removes it */
+		out = exec_out(run.c, 0, env, 5,
+			       "echo \"$A|${B-unset}|$HOME\"; env | grep -c '^A='; mkdir /tmp/x 2>&1 "
+			       "| grep -c 'not permitted'; grep Seccomp: /proc/self/status");
+		assert_string_equal(out, "3|unset|/root\n1\n1\nSeccomp:\t2\n");
+		free(out);
+		out = exec_out(run.c, 1000, env, 5, "echo $HOME");
+		assert_string_equal(out, "/home/app\n"); /* the last line, no newline */
+		free(out);
+		out = exec_out(run.c, 4242, env, 5, "echo $HOME");
+		assert_string_equal(out, "/\n"); /* not in /etc/passwd */
+		free(out);
+		out = exec_out(run.c, 0, env_home, 2, "echo $HOME");
+		assert_string_equal(out, "/set\n");
+		free(out);
+		rt_exec_child_set_shared_vm(was);
+	}
+	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
+	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
+	finish(&run);
+}
+
 static void test_join_pid_and_net_namespaces_by_path(void **state)
 {
 	struct bundle *b = *state;
@@ -1198,6 +1270,7 @@ int main(void)
 	    T(test_cgroup_mount_shows_own_cgroup),
 	    T(test_pids_and_kill_all),
 	    T(test_exec_as_user_in_cwd),
+	    T(test_exec_env_home_and_seccomp_in_both_kinds_of_child),
 	    T(test_join_pid_and_net_namespaces_by_path),
 	    T(test_seccomp_filter_applies),
 	    T(test_child_log_lines_reach_the_callback),

@@ -1,0 +1,827 @@
+/* The exec child: see exec_child.h. The daemon half (prepare, clone, release) is at the end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/caps.h"
+#include "runtime/exec_child.h"
+#include "runtime/process.h"
+#include "runtime/rawsys.h"
+#include "runtime/sync.h"
+#include "runtime/syscalls.h"
+#include "runtime/util.h"
+
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+
+#define SYNC_FD 3
+#define KEEP_FD 4
+#define CHILD_STACK (64 * 1024)
+#define PAGE 4096
+
+struct plan {
+	int stdio[3], sync_fd, init_pidfd;
+	uint64_t ns_flags;
+	bool terminal;
+	struct rt_cgroup_join_step *join;
+	size_t n_join;
+	uint64_t sig_reset; /* bit sig - 1 */
+	unsigned int umask;
+	const char *cwd;
+	struct rt_rlimit *rlimits;
+	size_t n_rlimits;
+	struct sock_filter *filter; /* NULL: no seccomp */
+	size_t filter_len;
+	unsigned int seccomp_flags;
+	bool seccomp_early;
+	uid_t uid;
+	gid_t gid;
+	gid_t *gids;
+	size_t n_gids;
+	struct rt_caps caps; /* all empty without a capabilities object, as runc does */
+	int last_cap;
+	bool no_new_privs;
+	char **argv;
+	char **envp; /* n_env entries, then a free slot for HOME, then NULL */
+	size_t n_env;
+	bool need_home;
+	const char *path_env; /* the spec's PATH, or NULL */
+	struct rt_self_exe self;
+};
+
+struct rlimit64_k { /* the kernel's, for prlimit64 */
+	uint64_t cur, max;
+};
+
+struct rt_exec_child {
+	char *map; /* guard page, stack, plan and its data */
+	size_t size;
+	struct plan *plan;
+};
+
+/* ==== the child ================================================================================ */
+
+/* A message for the daemon, built without printf (no locale, no locks). */
+struct msg {
+	size_t n;
+	char b[RT_SYNC_TEXT_MAX];
+};
+
+static void m_s(struct msg *m, const char *s)
+{
+	while (s && *s && m->n < sizeof(m->b))
+		m->b[m->n++] = *s++;
+}
+
+static void m_i(struct msg *m, long v)
+{
+	char t[24];
+	int i = 0;
+	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
+
+	do
+		t[i++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		m_s(m, "-");
+	while (i > 0 && m->n < sizeof(m->b))
+		m->b[m->n++] = t[--i];
+}
+
+/* ": <strerror(e)>", as wren_err_errno words it; go: Go's spelling (lower-case first letter). */
+static void m_errno(struct msg *m, int e, bool go)
+{
+	const char *d = strerrordesc_np(e);
+	size_t at;
+
+	m_s(m, go ? "" : ": ");
+	at = m->n;
+	if (d) {
+		m_s(m, d);
+	} else {
+		m_s(m, "Unknown error ");
+		m_i(m, e);
+	}
+	if (go && at < m->n && m->b[at] >= 'A' && m->b[at] <= 'Z')
+		m->b[at] = (char)(m->b[at] - 'A' + 'a');
+}
+
+static _Noreturn void die(void)
+{
+	for (;;)
+		rt_raw1(SYS_exit_group, 1);
+}
+
+/* Report m (errnum: the errno behind it, 0 if none) on fd and exit with status. */
+static _Noreturn void fail(int fd, int errnum, struct msg *m, int status)
+{
+	rt_sync_send_raw(fd, RT_MSG_ERROR, errnum, m->b, m->n);
+	for (;;)
+		rt_raw1(SYS_exit_group, status);
+}
+
+/* fail() with "<what>: <strerror(-r)>" */
+static _Noreturn void fail_r(int fd, long r, struct msg *m, const char *what, int status)
+{
+	m_s(m, what);
+	m_errno(m, (int)-r, false);
+	fail(fd, (int)-r, m, status);
+}
+
+static long c_open(const char *path, int flags)
+{
+	return rt_raw4(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
+}
+
+static long c_stat(const char *path, struct stat *st)
+{
+#if RT_RAW_SHARED_VM
+	return rt_raw4(SYS_newfstatat, AT_FDCWD, path, st, 0);
+#else
+	return stat(path, st) < 0 ? -errno : 0;
+#endif
+}
+
+static long join_one(const struct rt_cgroup_join_step *j)
+{
+	long fd, r;
+
+	if (j->fd >= 0 && rt_raw3(SYS_write, j->fd, "0", 1) == 1)
+		return 0;
+	fd = c_open(j->path, O_WRONLY);
+	if (fd < 0)
+		return fd;
+	r = rt_raw3(SYS_write, fd, "0", 1);
+	rt_raw1(SYS_close, fd);
+	return r == 1 ? 0 : r < 0 ? r : -EIO;
+}
+
+static long dup_high(int fd)
+{
+	return rt_raw3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, KEEP_FD + 1);
+}
+
+static long close_from(unsigned int first)
+{
+	long r = rt_raw3(SYS_close_range, first, ~0U, 0);
+	struct rlimit64_k lim;
+
+	if (r != -ENOSYS)
+		return r;
+	if (rt_raw4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &lim) < 0)
+		lim.cur = 1024;
+	for (uint64_t fd = first; fd < lim.cur; fd++)
+		rt_raw1(SYS_close, fd);
+	return 0;
+}
+
+/* Default dispositions and an empty mask; stdio onto 0-2, the sync socket onto 3, the init's pidfd
+ * onto 4, every other inherited fd closed. 0 or -errno. */
+static long setup_fds(const struct plan *pl)
+{
+	struct rt_kernel_sigaction dfl = {.handler = SIG_DFL};
+	uint64_t none = 0;
+	long s, k, tmp[3], r;
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && (pl->sig_reset & (1ULL << (sig - 1))))
+			rt_raw4(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+	rt_raw4(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+
+	/* copies above 4 first, so that no dup below clobbers a source still needed */
+	if ((s = dup_high(pl->sync_fd)) < 0 || (k = dup_high(pl->init_pidfd)) < 0)
+		return s < 0 ? s : k;
+	for (int i = 0; i < 3; i++) {
+		if (pl->stdio[i] >= 0) {
+			tmp[i] = dup_high(pl->stdio[i]);
+		} else {
+			long n = c_open("/dev/null", O_RDWR);
+			tmp[i] = n < 0 ? n : dup_high((int)n);
+			if (n >= 0)
+				rt_raw1(SYS_close, n);
+		}
+		if (tmp[i] < 0)
+			return tmp[i];
+	}
+	for (int i = 0; i < 3; i++) /* the new fd i has no CLOEXEC: stdio survives execve */
+		if ((r = rt_raw3(SYS_dup3, tmp[i], i, 0)) < 0)
+			return r;
+	if ((r = rt_raw3(SYS_dup3, s, SYNC_FD, O_CLOEXEC)) < 0 ||
+	    (r = rt_raw3(SYS_dup3, k, KEEP_FD, O_CLOEXEC)) < 0)
+		return r;
+	return close_from(KEEP_FD + 1);
+}
+
+static long load_seccomp(const struct plan *pl)
+{
+	struct sock_fprog prog = {.len = (unsigned short)pl->filter_len, .filter = pl->filter};
+	long r = rt_raw3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, pl->seccomp_flags, &prog);
+
+	if (r == -ENOSYS && pl->seccomp_flags == 0)
+		r = rt_raw5(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+	return r;
+}
+
+static void cap_msg(struct msg *m, const char *what, int c, const char *tail)
+{
+	const char *name = rt_caps_name(c);
+
+	m_s(m, what);
+	if (name) {
+		m_s(m, name);
+	} else {
+		m_s(m, "capability ");
+		m_i(m, c);
+	}
+	m_s(m, tail);
+}
+
+/* setgroups, setresgid, the bounding set (while CAP_SETPCAP is there), setresuid keeping the
+ * capabilities, then the three sets in one capset and the ambient set from empty. */
+static void set_user(const struct plan *pl, struct msg *m)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+	uint64_t all = pl->last_cap >= 63 ? ~0ULL : (1ULL << (pl->last_cap + 1)) - 1;
+	long r;
+
+	r = rt_raw2(SYS_setgroups, pl->n_gids, pl->gids);
+	if (r < 0 && !(r == -EPERM && pl->n_gids == 0)) /* setgroups "deny" in a user ns */
+		fail_r(SYNC_FD, r, m, "setgroups", 1);
+	if ((r = rt_raw3(SYS_setresgid, pl->gid, pl->gid, pl->gid)) < 0) {
+		m_s(m, "setresgid ");
+		m_i(m, pl->gid);
+		fail_r(SYNC_FD, r, m, "", 1);
+	}
+	for (int c = 0; c <= pl->last_cap; c++) {
+		if (pl->caps.bounding & (1ULL << c))
+			continue;
+		if ((r = rt_raw5(SYS_prctl, PR_CAPBSET_DROP, c, 0, 0, 0)) < 0) {
+			cap_msg(m, "capabilities: drop ", c, " from the bounding set");
+			fail_r(SYNC_FD, r, m, "", 1);
+		}
+	}
+	if ((r = rt_raw5(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0)) < 0)
+		fail_r(SYNC_FD, r, m, "prctl(PR_SET_KEEPCAPS)", 1);
+	if ((r = rt_raw3(SYS_setresuid, pl->uid, pl->uid, pl->uid)) < 0) {
+		m_s(m, "setresuid ");
+		m_i(m, pl->uid);
+		fail_r(SYNC_FD, r, m, "", 1);
+	}
+	if ((r = rt_raw5(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0)) < 0)
+		fail_r(SYNC_FD, r, m, "prctl(PR_SET_KEEPCAPS)", 1);
+
+	data[0].effective = (uint32_t)(pl->caps.effective & all);
+	data[1].effective = (uint32_t)((pl->caps.effective & all) >> 32);
+	data[0].permitted = (uint32_t)(pl->caps.permitted & all);
+	data[1].permitted = (uint32_t)((pl->caps.permitted & all) >> 32);
+	data[0].inheritable = (uint32_t)(pl->caps.inheritable & all);
+	data[1].inheritable = (uint32_t)((pl->caps.inheritable & all) >> 32);
+	if ((r = rt_raw2(SYS_capset, &hdr, data)) < 0)
+		fail_r(SYNC_FD, r, m, "capabilities: set effective, permitted, inheritable", 1);
+	/* not every kernel has ambient capabilities (4.3+): nothing to clear there if none asked */
+	r = rt_raw5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (r == -EINVAL && pl->caps.ambient == 0)
+		return;
+	if (r < 0)
+		fail_r(SYNC_FD, r, m, "capabilities: clear the ambient set", 1);
+	for (int c = 0; c <= pl->last_cap; c++) {
+		if (!(pl->caps.ambient & (1ULL << c)))
+			continue;
+		if ((r = rt_raw5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0)) < 0) {
+			cap_msg(m, "capabilities: raise ambient ", c, "");
+			fail_r(SYNC_FD, r, m, "", 1);
+		}
+	}
+}
+
+/* uid's home directory from the container's /etc/passwd (read in pieces into buf, which then
+ * holds it), or NULL. Lines: name:pw:uid:gid:gecos:home:shell. */
+static const char *passwd_home(uid_t uid, char *buf, size_t size)
+{
+	long fd = c_open("/etc/passwd", O_RDONLY), r;
+	size_t have = 0;
+	bool skipping = false, eof = false;
+
+	if (fd < 0)
+		return NULL;
+	while (!eof) {
+		r = rt_raw3(SYS_read, fd, buf + have, size - 1 - have);
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			break;
+		eof = r == 0;
+		have += (size_t)r;
+		if (eof && have > 0 && buf[have - 1] != '\n')
+			buf[have++] = '\n'; /* a last line without its newline */
+		size_t start = 0;
+		for (size_t i = 0; i < have; i++) {
+			char *line = buf + start, *f[7];
+			int k = 0;
+			if (buf[i] != '\n')
+				continue;
+			buf[i] = 0;
+			start = i + 1;
+			if (skipping) { /* the rest of a line longer than buf */
+				skipping = false;
+				continue;
+			}
+			for (char *c = line; k < 7; k++) {
+				f[k] = c;
+				c = strchr(c, ':');
+				if (c == NULL)
+					break;
+				*c++ = 0;
+			}
+			if (k < 6 || !f[2][0] || !f[5][0])
+				continue;
+			unsigned long v = 0;
+			const char *d = f[2];
+			for (; *d >= '0' && *d <= '9'; d++)
+				v = v * 10 + (unsigned long)(*d - '0');
+			if (*d == 0 && v == uid) {
+				rt_raw1(SYS_close, fd);
+				return f[5];
+			}
+		}
+		if (start == 0 && have == size - 1) { /* one line fills buf: drop it */
+			skipping = true;
+			have = 0;
+		} else {
+			memmove(buf, buf + start, have - start);
+			have -= start;
+		}
+	}
+	rt_raw1(SYS_close, fd);
+	return NULL;
+}
+
+/* Go's findExecutable: 0, or -errno (ENOENT from stat; EACCES for a directory or no x bit). */
+static long find_executable(const char *path)
+{
+	struct stat st;
+	long r = c_stat(path, &st);
+
+	if (r < 0)
+		return r;
+	if (S_ISDIR(st.st_mode) || (st.st_mode & 0111) == 0)
+		return -EACCES;
+	return 0;
+}
+
+/* args[0] through the spec's PATH, as Go's exec.LookPath, into out (PATH_MAX); runc's wording on
+ * errors. */
+static void lookup(const struct plan *pl, char *out, struct msg *m)
+{
+	const char *name = pl->argv[0];
+	size_t nl = strlen(name);
+	long r;
+
+	if (strchr(name, '/')) {
+		r = find_executable(name);
+		if (r == -EACCES) {
+			m_s(m, "exec: \"");
+			m_s(m, name);
+			m_s(m, "\": permission denied");
+			fail(SYNC_FD, EACCES, m, 1);
+		}
+		if (r < 0) {
+			m_s(m, "exec: \"");
+			m_s(m, name);
+			m_s(m, "\": stat ");
+			m_s(m, name);
+			m_s(m, ": ");
+			m_errno(m, (int)-r, true);
+			fail(SYNC_FD, (int)-r, m, 1);
+		}
+		if (nl >= PATH_MAX) {
+			m_s(m, "exec: \"");
+			m_s(m, name);
+			m_s(m, "\": file name too long");
+			fail(SYNC_FD, ENAMETOOLONG, m, 1);
+		}
+		memcpy(out, name, nl + 1);
+	} else {
+		bool found = false;
+
+		for (const char *d = pl->path_env; d && *d && !found;) {
+			size_t len = strcspn(d, ":");
+			const char *dir = len ? d : ".";
+			size_t dl = len ? len : 1;
+
+			if (dl + 1 + nl < PATH_MAX) {
+				memcpy(out, dir, dl);
+				out[dl] = '/';
+				memcpy(out + dl + 1, name, nl + 1);
+				found = find_executable(out) == 0;
+			}
+			d += len;
+			if (*d == ':')
+				d++;
+		}
+		if (!found) {
+			m_s(m, "exec: \"");
+			m_s(m, name);
+			m_s(m, "\": executable file not found in $PATH");
+			fail(SYNC_FD, ENOENT, m, 1);
+		}
+	}
+	/* as runc: the x bit may be there on a noexec mount or for another user */
+	r = rt_raw4(SYS_faccessat2, AT_FDCWD, out, X_OK, AT_EACCESS);
+	if (r == -ENOSYS) /* before 5.8; real and effective ids are the same by now */
+		r = rt_raw3(SYS_faccessat, AT_FDCWD, out, X_OK);
+	if (r < 0) {
+		m_s(m, "exec ");
+		m_s(m, out);
+		m_s(m, ": ");
+		m_errno(m, (int)-r, true);
+		fail(SYNC_FD, (int)-r, m, 1);
+	}
+}
+
+static int child_main(void *arg)
+{
+	struct plan *pl = arg;
+	struct msg m;
+	char path[PATH_MAX], buf[PATH_MAX];
+	struct stat st;
+	long r;
+
+	m.n = 0;
+	/* born in the container's pid namespace: undumpable before anything else */
+	rt_raw5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* into the container's cgroup while the daemon's fds are still open (cgroup_join.c) */
+	for (size_t i = 0; i < pl->n_join; i++) {
+		if ((r = join_one(&pl->join[i])) < 0) {
+			m_s(&m, "cgroup: join ");
+			m_s(&m, pl->join[i].path);
+			fail_r(pl->sync_fd, r, &m, "", 1);
+		}
+	}
+	if ((r = setup_fds(pl)) < 0)
+		fail_r(pl->sync_fd, r, &m, "set up stdio", 1);
+	if (rt_sync_expect_raw(SYNC_FD, RT_MSG_CONTINUE) < 0)
+		die();
+
+	/* its own session: out of the daemon's process group and its signals */
+	if ((r = rt_raw0(SYS_setsid)) < 0)
+		fail_r(SYNC_FD, r, &m, "setsid", 1);
+	if (pl->terminal && rt_raw3(SYS_ioctl, 0, TCGETS, buf) == 0 &&
+	    (r = rt_raw3(SYS_ioctl, 0, TIOCSCTTY, 0)) < 0)
+		fail_r(SYNC_FD, r, &m, "set the controlling terminal", 1);
+	/* one call: the kernel joins the user namespace first and checks the rest against it */
+	if (pl->ns_flags && (r = rt_raw2(SYS_setns, KEEP_FD, pl->ns_flags)) < 0)
+		fail_r(SYNC_FD, r, &m, "join the container's namespaces", 1);
+	rt_raw1(SYS_close, KEEP_FD);
+	rt_raw1(SYS_umask, pl->umask);
+	if ((r = rt_raw1(SYS_chdir, pl->cwd)) < 0) {
+		m_s(&m, "chdir to cwd (\"");
+		m_s(&m, pl->cwd);
+		fail_r(SYNC_FD, r, &m, "\") set in config.json failed", 1);
+	}
+	/* a leaked fd of a host directory as cwd (/proc/self/fd/N) would land outside the root: the
+	 * kernel then reports the cwd as unreachable (an error, or a path not starting with /) */
+	if (rt_raw2(SYS_getcwd, buf, sizeof(buf)) < 0 || buf[0] != '/') {
+		m_s(&m, "current working directory is outside of container mount namespace root -- "
+			"possible container breakout detected");
+		fail(SYNC_FD, 0, &m, 1);
+	}
+	for (size_t i = 0; i < pl->n_rlimits; i++) {
+		struct rlimit64_k rl = {.cur = pl->rlimits[i].soft, .max = pl->rlimits[i].hard};
+
+		if ((r = rt_raw4(SYS_prlimit64, 0, pl->rlimits[i].resource, &rl, NULL)) < 0) {
+			m_s(&m, "setrlimit ");
+			m_i(&m, pl->rlimits[i].resource);
+			fail_r(SYNC_FD, r, &m, "", 1);
+		}
+	}
+	if (pl->filter && pl->seccomp_early && (r = load_seccomp(pl)) < 0)
+		fail_r(SYNC_FD, r, &m, "seccomp: load the filter", 1);
+	set_user(pl, &m);
+	if (pl->no_new_privs && (r = rt_raw5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
+		fail_r(SYNC_FD, r, &m, "prctl(PR_SET_NO_NEW_PRIVS)", 1);
+	close_from(KEEP_FD);
+
+	if (pl->need_home) { /* the slot after the spec's env, "HOME=" + the home directory */
+		const char *home = passwd_home(pl->uid, buf, sizeof(buf));
+		size_t hl = home ? strlen(home) : 1;
+
+		if (hl + 6 > sizeof(path))
+			home = NULL, hl = 1;
+		memcpy(path, "HOME=", 5);
+		memcpy(path + 5, home ? home : "/", hl + 1);
+		memcpy(buf, path, hl + 6);
+		pl->envp[pl->n_env] = buf;
+	}
+	lookup(pl, path, &m);
+	if (pl->self.known && c_stat(path, &st) == 0 && st.st_dev == pl->self.dev &&
+	    st.st_ino == pl->self.ino) {
+		m_s(&m, "exec: \"");
+		m_s(&m, path);
+		m_s(&m, "\": refusing to run the runtime's own binary in a container");
+		fail(SYNC_FD, EPERM, &m, 1);
+	}
+	if (pl->filter && !pl->seccomp_early && (r = load_seccomp(pl)) < 0)
+		fail_r(SYNC_FD, r, &m, "seccomp: load the filter", 1);
+	r = rt_raw3(SYS_execve, path, pl->argv, pl->envp);
+	m_s(&m, "exec ");
+	m_s(&m, path);
+	fail_r(SYNC_FD, r, &m, "", 127);
+}
+
+/* ==== the daemon ===============================================================================
+ * One mapping per child: [guard page][stack][plan and its data]. The last one freed is kept for
+ * the next exec (its pages are already there), unless a child still uses it. */
+
+/* Sanitizer runtimes keep per-thread state the child would share with the daemon: fork there. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+static bool shared_vm = false;
+#else
+static bool shared_vm = RT_RAW_SHARED_VM;
+#endif
+static struct rt_exec_child *spare;
+
+bool rt_exec_child_set_shared_vm(bool on)
+{
+	bool was = shared_vm;
+
+	shared_vm = on && RT_RAW_SHARED_VM;
+	return was;
+}
+
+struct arena {
+	char *cur, *end;
+};
+
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+	void *p = a->cur;
+
+	n = ALIGN16(n);
+	if ((size_t)(a->end - a->cur) < n)
+		abort(); /* plan_size() undercounted: a bug */
+	a->cur += n;
+	return p;
+}
+
+static char *arena_str(struct arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(arena_alloc(a, n), s, n);
+}
+
+static const char *arena_join(void *ud, const char *dir, const char *file)
+{
+	struct arena *a = ud;
+	size_t dl = strlen(dir), fl = strlen(file);
+	char *p = arena_alloc(a, dl + fl + 1);
+
+	memcpy(p, dir, dl);
+	memcpy(p + dl, file, fl + 1);
+	return p;
+}
+
+static const char *measure_join(void *ud, const char *dir, const char *file)
+{
+	*(size_t *)ud += ALIGN16(strlen(dir) + strlen(file) + 1);
+	return "";
+}
+
+/* An upper bound of what fill() puts after the plan. */
+static size_t plan_size(const struct rt_exec_child_in *in)
+{
+	const struct rt_process *p = in->p;
+	size_t n = ALIGN16(sizeof(struct plan)) + 16, n_join = 0, paths = 0;
+
+	if (in->cg) {
+		struct rt_cgroup_join_step steps[64];
+
+		n_join = rt_cgroup_join_steps(in->cg, in->born_in_place, NULL, NULL, NULL);
+		if (n_join <= 64)
+			rt_cgroup_join_steps(in->cg, in->born_in_place, steps, measure_join, &paths);
+		else
+			paths = n_join * (PATH_MAX + 16);
+	}
+	n += ALIGN16(n_join * sizeof(struct rt_cgroup_join_step)) + paths;
+	n += ALIGN16(strlen(p->cwd && p->cwd[0] ? p->cwd : "/") + 1);
+	n += ALIGN16(p->n_rlimits * sizeof(struct rt_rlimit));
+	if (in->seccomp)
+		n += ALIGN16(in->seccomp->len * sizeof(struct sock_filter));
+	n += ALIGN16(p->n_additional_gids * sizeof(gid_t));
+	n += ALIGN16((p->n_args + 1) * sizeof(char *));
+	for (size_t i = 0; i < p->n_args; i++)
+		n += ALIGN16(strlen(p->args[i]) + 1);
+	n += ALIGN16((p->n_env + 2) * sizeof(char *));
+	for (size_t i = 0; i < p->n_env; i++)
+		n += ALIGN16(strlen(p->env[i]) + 1) + (strncmp(p->env[i], "PATH=", 5) == 0
+							    ? ALIGN16(strlen(p->env[i]) + 1)
+							    : 0);
+	return n;
+}
+
+static bool env_key_is(const char *e, const char *key, size_t kl)
+{
+	return strncmp(e, key, kl) == 0 && e[kl] == '=';
+}
+
+/* The environment as clearenv() and putenv() of each entry leave it: a later entry replaces an
+ * earlier one of the same name in its place, and one without '=' removes it. */
+static void fill_env(struct plan *pl, const struct rt_process *p, struct arena *a)
+{
+	size_t n = 0;
+
+	pl->envp = arena_alloc(a, (p->n_env + 2) * sizeof(char *));
+	for (size_t i = 0; i < p->n_env; i++) {
+		const char *e = p->env[i], *eq = strchr(e, '=');
+		size_t kl = eq ? (size_t)(eq - e) : strlen(e), j;
+
+		for (j = 0; j < n; j++)
+			if (env_key_is(pl->envp[j], e, kl))
+				break;
+		if (eq == NULL) {
+			if (j < n) {
+				memmove(&pl->envp[j], &pl->envp[j + 1], (n - j - 1) * sizeof(char *));
+				n--;
+			}
+			continue;
+		}
+		if (j < n)
+			pl->envp[j] = arena_str(a, e);
+		else
+			pl->envp[n++] = arena_str(a, e);
+	}
+	pl->n_env = n;
+	pl->need_home = true;
+	for (size_t j = 0; j < n; j++)
+		if (env_key_is(pl->envp[j], "HOME", 4))
+			pl->need_home = false;
+	pl->envp[n] = NULL;
+	pl->envp[n + 1] = NULL;
+	/* PATH for the lookup: the spec's first, as before the environment is built */
+	pl->path_env = NULL;
+	for (size_t i = 0; i < p->n_env && !pl->path_env; i++)
+		if (env_key_is(p->env[i], "PATH", 4))
+			pl->path_env = arena_str(a, p->env[i] + 5);
+}
+
+static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_cap,
+		 struct arena *a)
+{
+	const struct rt_process *p = in->p;
+
+	*pl = (struct plan){
+	    .stdio = {in->stdio[0], in->stdio[1], in->stdio[2]},
+	    .sync_fd = in->sync_fd,
+	    .init_pidfd = in->init_pidfd,
+	    .ns_flags = in->ns_flags,
+	    .terminal = p->terminal,
+	    .sig_reset = rt_proc_signals_to_reset(),
+	    .umask = p->has_umask ? p->umask : 022,
+	    .seccomp_early = in->seccomp_early,
+	    .uid = p->uid,
+	    .gid = p->gid,
+	    .last_cap = last_cap,
+	    .no_new_privs = p->no_new_privileges,
+	};
+	if (in->cg) {
+		size_t n = rt_cgroup_join_steps(in->cg, in->born_in_place, NULL, arena_join, a);
+
+		pl->join = arena_alloc(a, n * sizeof(*pl->join));
+		pl->n_join = rt_cgroup_join_steps(in->cg, in->born_in_place, pl->join, arena_join, a);
+	}
+	pl->cwd = arena_str(a, p->cwd && p->cwd[0] ? p->cwd : "/");
+	pl->n_rlimits = p->n_rlimits;
+	pl->rlimits = arena_alloc(a, p->n_rlimits * sizeof(*pl->rlimits));
+	memcpy(pl->rlimits, p->rlimits, p->n_rlimits * sizeof(*pl->rlimits));
+	if (in->seccomp) {
+		pl->filter_len = in->seccomp->len;
+		pl->filter = arena_alloc(a, in->seccomp->len * sizeof(struct sock_filter));
+		memcpy(pl->filter, in->seccomp->filter, in->seccomp->len * sizeof(struct sock_filter));
+		pl->seccomp_flags = in->seccomp->flags;
+	}
+	pl->n_gids = p->n_additional_gids;
+	pl->gids = arena_alloc(a, p->n_additional_gids * sizeof(gid_t));
+	memcpy(pl->gids, p->additional_gids, p->n_additional_gids * sizeof(gid_t));
+	if (p->has_caps)
+		pl->caps = p->caps;
+	pl->argv = arena_alloc(a, (p->n_args + 1) * sizeof(char *));
+	for (size_t i = 0; i < p->n_args; i++)
+		pl->argv[i] = arena_str(a, p->args[i]);
+	pl->argv[p->n_args] = NULL;
+	fill_env(pl, p, a);
+	rt_proc_self_exe(&pl->self);
+}
+
+static void unmap(struct rt_exec_child *ch)
+{
+	munmap(ch->map, ch->size);
+	free(ch);
+}
+
+struct rt_exec_child *rt_exec_child_prepare(const struct rt_exec_child_in *in,
+					    struct wren_err **err)
+{
+	size_t need = PAGE + CHILD_STACK + plan_size(in);
+	int last_cap = rt_caps_last(err);
+	struct rt_exec_child *ch;
+	struct arena a;
+
+	if (last_cap < 0)
+		return NULL;
+	need = (need + PAGE - 1) & ~(size_t)(PAGE - 1);
+	if (spare && spare->size >= need) {
+		ch = spare;
+		spare = NULL;
+	} else {
+		ch = xzalloc(sizeof(*ch));
+		ch->size = need;
+		ch->map = mmap(NULL, need, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (ch->map == MAP_FAILED) {
+			free(ch);
+			wren_err_errno(err, errno, "exec: map the child's stack");
+			return NULL;
+		}
+		/* a guard page under the stack: an overflow faults instead of writing the daemon's
+		 * memory below */
+		if (mprotect(ch->map, PAGE, PROT_NONE) < 0) {
+			wren_err_errno(err, errno, "exec: guard the child's stack");
+			unmap(ch);
+			return NULL;
+		}
+	}
+	a.cur = ch->map + PAGE + CHILD_STACK;
+	a.end = ch->map + ch->size;
+	ch->plan = arena_alloc(&a, sizeof(struct plan));
+	fill(ch->plan, in, last_cap, &a);
+	return ch;
+}
+
+pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd)
+{
+	pid_t pid;
+
+	if (shared_vm) {
+#if RT_RAW_SHARED_VM
+		struct clone_args args;
+		long r;
+
+		memset(&args, 0, sizeof(args));
+		args.flags = CLONE_VM | CLONE_PIDFD;
+		args.pidfd = (uint64_t)(uintptr_t)pidfd;
+		args.exit_signal = SIGCHLD;
+		args.stack = (uint64_t)(uintptr_t)(ch->map + PAGE);
+		args.stack_size = CHILD_STACK;
+		if (cgroup_fd >= 0) {
+			args.flags |= CLONE_INTO_CGROUP;
+			args.cgroup = (uint64_t)cgroup_fd;
+		}
+		r = rt_raw_clone3_run(&args, sizeof(args), child_main, ch->plan);
+		if (r >= 0)
+			return (pid_t)r;
+		if (r != -ENOSYS) { /* valgrind has no clone3; its preload (hack/bench) the fork's */
+			errno = (int)-r;
+			return -1;
+		}
+#endif
+	}
+	pid = rt_sys_clone3(0, cgroup_fd, pidfd);
+	if (pid == 0)
+		_exit(child_main(ch->plan));
+	return pid;
+}
+
+void rt_exec_child_release(struct rt_exec_child *ch)
+{
+	if (ch == NULL)
+		return;
+	if (spare == NULL && ch->size <= 4 * (PAGE + CHILD_STACK)) {
+		spare = ch;
+		return;
+	}
+	if (spare && spare->size < ch->size) { /* keep the larger */
+		unmap(spare);
+		spare = ch;
+		return;
+	}
+	unmap(ch);
+}
