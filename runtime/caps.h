@@ -1,4 +1,5 @@
-/* Capabilities (libcap): applied in the container's child after its uid/gid are set. */
+/* Capability names (libcap) and the kernel's last capability. The child sets its capabilities with
+ * rt_raw_set_user (proc_raw.h). */
 #ifndef WREN_CAPS_H
 #define WREN_CAPS_H
 
@@ -9,11 +10,6 @@
 
 /* Capability number for a name like "CAP_CHOWN", or -1. */
 int rt_cap_from_name(const char *name);
-/* Drop the bounding set to caps->bounding (needs CAP_SETPCAP: call before dropping it). */
-int rt_caps_drop_bounding(const struct rt_caps *caps, struct wren_err **err);
-/* Set effective, permitted, inheritable and ambient sets. Call after setuid with
- * PR_SET_KEEPCAPS. */
-int rt_caps_apply(const struct rt_caps *caps, struct wren_err **err);
 
 /* Read the kernel's last capability now (once per process): children cloned after this use the
  * value they inherit. */

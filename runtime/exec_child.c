@@ -19,6 +19,7 @@
 
 #include "runtime/caps.h"
 #include "runtime/exec_child.h"
+#include "runtime/proc_raw.h"
 #include "runtime/process.h"
 #include "runtime/rawsys.h"
 #include "runtime/sync.h"
@@ -76,51 +77,6 @@ struct rt_exec_child {
 
 /* ==== the child ================================================================================ */
 
-/* A message for the daemon, built without printf (no locale, no locks). */
-struct msg {
-	size_t n;
-	char b[RT_SYNC_TEXT_MAX];
-};
-
-static void m_s(struct msg *m, const char *s)
-{
-	while (s && *s && m->n < sizeof(m->b))
-		m->b[m->n++] = *s++;
-}
-
-static void m_i(struct msg *m, long v)
-{
-	char t[24];
-	int i = 0;
-	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
-
-	do
-		t[i++] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		m_s(m, "-");
-	while (i > 0 && m->n < sizeof(m->b))
-		m->b[m->n++] = t[--i];
-}
-
-/* ": <strerror(e)>", as wren_err_errno words it; go: Go's spelling (lower-case first letter). */
-static void m_errno(struct msg *m, int e, bool go)
-{
-	const char *d = strerrordesc_np(e);
-	size_t at;
-
-	m_s(m, go ? "" : ": ");
-	at = m->n;
-	if (d) {
-		m_s(m, d);
-	} else {
-		m_s(m, "Unknown error ");
-		m_i(m, e);
-	}
-	if (go && at < m->n && m->b[at] >= 'A' && m->b[at] <= 'Z')
-		m->b[at] = (char)(m->b[at] - 'A' + 'a');
-}
-
 static _Noreturn void die(void)
 {
 	for (;;)
@@ -128,7 +84,7 @@ static _Noreturn void die(void)
 }
 
 /* Report m (errnum: the errno behind it, 0 if none) on fd and exit with status. */
-static _Noreturn void fail(int fd, int errnum, struct msg *m, int status)
+static _Noreturn void fail(int fd, int errnum, struct rt_msg *m, int status)
 {
 	rt_sync_send_raw(fd, RT_MSG_ERROR, errnum, m->b, m->n);
 	for (;;)
@@ -136,25 +92,17 @@ static _Noreturn void fail(int fd, int errnum, struct msg *m, int status)
 }
 
 /* fail() with "<what>: <strerror(-r)>" */
-static _Noreturn void fail_r(int fd, long r, struct msg *m, const char *what, int status)
+static _Noreturn void fail_r(int fd, long r, struct rt_msg *m, const char *what, int status)
 {
-	m_s(m, what);
-	m_errno(m, (int)-r, false);
+	rt_msg_s(m, what);
+	rt_msg_s(m, ": ");
+	rt_msg_errno(m, (int)-r, false);
 	fail(fd, (int)-r, m, status);
 }
 
 static long c_open(const char *path, int flags)
 {
 	return rt_raw4(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
-}
-
-static long c_stat(const char *path, struct stat *st)
-{
-#if RT_RAW_SHARED_VM
-	return rt_raw4(SYS_newfstatat, AT_FDCWD, path, st, 0);
-#else
-	return stat(path, st) < 0 ? -errno : 0;
-#endif
 }
 
 static long join_one(const struct rt_cgroup_join_step *j)
@@ -237,228 +185,10 @@ static long load_seccomp(const struct plan *pl)
 	return r;
 }
 
-static void cap_msg(struct msg *m, const char *what, int c, const char *tail)
-{
-	const char *name = rt_caps_name(c);
-
-	m_s(m, what);
-	if (name) {
-		m_s(m, name);
-	} else {
-		m_s(m, "capability ");
-		m_i(m, c);
-	}
-	m_s(m, tail);
-}
-
-/* setgroups, setresgid, the bounding set (while CAP_SETPCAP is there), setresuid keeping the
- * capabilities, then the three sets in one capset and the ambient set from empty. */
-static void set_user(const struct plan *pl, struct msg *m)
-{
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-	struct __user_cap_data_struct data[2];
-	uint64_t all = pl->last_cap >= 63 ? ~0ULL : (1ULL << (pl->last_cap + 1)) - 1;
-	long r;
-
-	r = rt_raw2(SYS_setgroups, pl->n_gids, pl->gids);
-	if (r < 0 && !(r == -EPERM && pl->n_gids == 0)) /* setgroups "deny" in a user ns */
-		fail_r(SYNC_FD, r, m, "setgroups", 1);
-	if ((r = rt_raw3(SYS_setresgid, pl->gid, pl->gid, pl->gid)) < 0) {
-		m_s(m, "setresgid ");
-		m_i(m, pl->gid);
-		fail_r(SYNC_FD, r, m, "", 1);
-	}
-	for (int c = 0; c <= pl->last_cap; c++) {
-		if (pl->caps.bounding & (1ULL << c))
-			continue;
-		if ((r = rt_raw5(SYS_prctl, PR_CAPBSET_DROP, c, 0, 0, 0)) < 0) {
-			cap_msg(m, "capabilities: drop ", c, " from the bounding set");
-			fail_r(SYNC_FD, r, m, "", 1);
-		}
-	}
-	if ((r = rt_raw5(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0)) < 0)
-		fail_r(SYNC_FD, r, m, "prctl(PR_SET_KEEPCAPS)", 1);
-	if ((r = rt_raw3(SYS_setresuid, pl->uid, pl->uid, pl->uid)) < 0) {
-		m_s(m, "setresuid ");
-		m_i(m, pl->uid);
-		fail_r(SYNC_FD, r, m, "", 1);
-	}
-	if ((r = rt_raw5(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0)) < 0)
-		fail_r(SYNC_FD, r, m, "prctl(PR_SET_KEEPCAPS)", 1);
-
-	data[0].effective = (uint32_t)(pl->caps.effective & all);
-	data[1].effective = (uint32_t)((pl->caps.effective & all) >> 32);
-	data[0].permitted = (uint32_t)(pl->caps.permitted & all);
-	data[1].permitted = (uint32_t)((pl->caps.permitted & all) >> 32);
-	data[0].inheritable = (uint32_t)(pl->caps.inheritable & all);
-	data[1].inheritable = (uint32_t)((pl->caps.inheritable & all) >> 32);
-	if ((r = rt_raw2(SYS_capset, &hdr, data)) < 0)
-		fail_r(SYNC_FD, r, m, "capabilities: set effective, permitted, inheritable", 1);
-	/* not every kernel has ambient capabilities (4.3+): nothing to clear there if none asked */
-	r = rt_raw5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (r == -EINVAL && pl->caps.ambient == 0)
-		return;
-	if (r < 0)
-		fail_r(SYNC_FD, r, m, "capabilities: clear the ambient set", 1);
-	for (int c = 0; c <= pl->last_cap; c++) {
-		if (!(pl->caps.ambient & (1ULL << c)))
-			continue;
-		if ((r = rt_raw5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0)) < 0) {
-			cap_msg(m, "capabilities: raise ambient ", c, "");
-			fail_r(SYNC_FD, r, m, "", 1);
-		}
-	}
-}
-
-/* uid's home directory from the container's /etc/passwd (read in pieces into buf, which then
- * holds it), or NULL. Lines: name:pw:uid:gid:gecos:home:shell. */
-static const char *passwd_home(uid_t uid, char *buf, size_t size)
-{
-	long fd = c_open("/etc/passwd", O_RDONLY), r;
-	size_t have = 0;
-	bool skipping = false, eof = false;
-
-	if (fd < 0)
-		return NULL;
-	while (!eof) {
-		r = rt_raw3(SYS_read, fd, buf + have, size - 1 - have);
-		if (r == -EINTR)
-			continue;
-		if (r < 0)
-			break;
-		eof = r == 0;
-		have += (size_t)r;
-		if (eof && have > 0 && buf[have - 1] != '\n')
-			buf[have++] = '\n'; /* a last line without its newline */
-		size_t start = 0;
-		for (size_t i = 0; i < have; i++) {
-			char *line = buf + start, *f[7];
-			int k = 0;
-			if (buf[i] != '\n')
-				continue;
-			buf[i] = 0;
-			start = i + 1;
-			if (skipping) { /* the rest of a line longer than buf */
-				skipping = false;
-				continue;
-			}
-			for (char *c = line; k < 7; k++) {
-				f[k] = c;
-				c = strchr(c, ':');
-				if (c == NULL)
-					break;
-				*c++ = 0;
-			}
-			if (k < 6 || !f[2][0] || !f[5][0])
-				continue;
-			unsigned long v = 0;
-			const char *d = f[2];
-			for (; *d >= '0' && *d <= '9'; d++)
-				v = v * 10 + (unsigned long)(*d - '0');
-			if (*d == 0 && v == uid) {
-				rt_raw1(SYS_close, fd);
-				return f[5];
-			}
-		}
-		if (start == 0 && have == size - 1) { /* one line fills buf: drop it */
-			skipping = true;
-			have = 0;
-		} else {
-			memmove(buf, buf + start, have - start);
-			have -= start;
-		}
-	}
-	rt_raw1(SYS_close, fd);
-	return NULL;
-}
-
-/* Go's findExecutable: 0, or -errno (ENOENT from stat; EACCES for a directory or no x bit). */
-static long find_executable(const char *path)
-{
-	struct stat st;
-	long r = c_stat(path, &st);
-
-	if (r < 0)
-		return r;
-	if (S_ISDIR(st.st_mode) || (st.st_mode & 0111) == 0)
-		return -EACCES;
-	return 0;
-}
-
-/* args[0] through the spec's PATH, as Go's exec.LookPath, into out (PATH_MAX); runc's wording on
- * errors. */
-static void lookup(const struct plan *pl, char *out, struct msg *m)
-{
-	const char *name = pl->argv[0];
-	size_t nl = strlen(name);
-	long r;
-
-	if (strchr(name, '/')) {
-		r = find_executable(name);
-		if (r == -EACCES) {
-			m_s(m, "exec: \"");
-			m_s(m, name);
-			m_s(m, "\": permission denied");
-			fail(SYNC_FD, EACCES, m, 1);
-		}
-		if (r < 0) {
-			m_s(m, "exec: \"");
-			m_s(m, name);
-			m_s(m, "\": stat ");
-			m_s(m, name);
-			m_s(m, ": ");
-			m_errno(m, (int)-r, true);
-			fail(SYNC_FD, (int)-r, m, 1);
-		}
-		if (nl >= PATH_MAX) {
-			m_s(m, "exec: \"");
-			m_s(m, name);
-			m_s(m, "\": file name too long");
-			fail(SYNC_FD, ENAMETOOLONG, m, 1);
-		}
-		memcpy(out, name, nl + 1);
-	} else {
-		bool found = false;
-
-		for (const char *d = pl->path_env; d && *d && !found;) {
-			size_t len = strcspn(d, ":");
-			const char *dir = len ? d : ".";
-			size_t dl = len ? len : 1;
-
-			if (dl + 1 + nl < PATH_MAX) {
-				memcpy(out, dir, dl);
-				out[dl] = '/';
-				memcpy(out + dl + 1, name, nl + 1);
-				found = find_executable(out) == 0;
-			}
-			d += len;
-			if (*d == ':')
-				d++;
-		}
-		if (!found) {
-			m_s(m, "exec: \"");
-			m_s(m, name);
-			m_s(m, "\": executable file not found in $PATH");
-			fail(SYNC_FD, ENOENT, m, 1);
-		}
-	}
-	/* as runc: the x bit may be there on a noexec mount or for another user */
-	r = rt_raw4(SYS_faccessat2, AT_FDCWD, out, X_OK, AT_EACCESS);
-	if (r == -ENOSYS) /* before 5.8; real and effective ids are the same by now */
-		r = rt_raw3(SYS_faccessat, AT_FDCWD, out, X_OK);
-	if (r < 0) {
-		m_s(m, "exec ");
-		m_s(m, out);
-		m_s(m, ": ");
-		m_errno(m, (int)-r, true);
-		fail(SYNC_FD, (int)-r, m, 1);
-	}
-}
-
 static int child_main(void *arg)
 {
 	struct plan *pl = arg;
-	struct msg m;
+	struct rt_msg m;
 	char path[PATH_MAX], buf[PATH_MAX];
 	struct stat st;
 	long r;
@@ -469,9 +199,8 @@ static int child_main(void *arg)
 	/* into the container's cgroup while the daemon's fds are still open (cgroup_join.c) */
 	for (size_t i = 0; i < pl->n_join; i++) {
 		if ((r = join_one(&pl->join[i])) < 0) {
-			m_s(&m, "cgroup: join ");
-			m_s(&m, pl->join[i].path);
-			fail_r(pl->sync_fd, r, &m, "", 1);
+			rt_msg_s(&m, "cgroup: join ");
+			fail_r(pl->sync_fd, r, &m, pl->join[i].path, 1);
 		}
 	}
 	if ((r = setup_fds(pl)) < 0)
@@ -491,14 +220,14 @@ static int child_main(void *arg)
 	rt_raw1(SYS_close, KEEP_FD);
 	rt_raw1(SYS_umask, pl->umask);
 	if ((r = rt_raw1(SYS_chdir, pl->cwd)) < 0) {
-		m_s(&m, "chdir to cwd (\"");
-		m_s(&m, pl->cwd);
+		rt_msg_s(&m, "chdir to cwd (\"");
+		rt_msg_s(&m, pl->cwd);
 		fail_r(SYNC_FD, r, &m, "\") set in config.json failed", 1);
 	}
 	/* a leaked fd of a host directory as cwd (/proc/self/fd/N) would land outside the root: the
 	 * kernel then reports the cwd as unreachable (an error, or a path not starting with /) */
 	if (rt_raw2(SYS_getcwd, buf, sizeof(buf)) < 0 || buf[0] != '/') {
-		m_s(&m, "current working directory is outside of container mount namespace root -- "
+		rt_msg_s(&m, "current working directory is outside of container mount namespace root -- "
 			"possible container breakout detected");
 		fail(SYNC_FD, 0, &m, 1);
 	}
@@ -506,20 +235,22 @@ static int child_main(void *arg)
 		struct rlimit64_k rl = {.cur = pl->rlimits[i].soft, .max = pl->rlimits[i].hard};
 
 		if ((r = rt_raw4(SYS_prlimit64, 0, pl->rlimits[i].resource, &rl, NULL)) < 0) {
-			m_s(&m, "setrlimit ");
-			m_i(&m, pl->rlimits[i].resource);
+			rt_msg_s(&m, "setrlimit ");
+			rt_msg_i(&m, pl->rlimits[i].resource);
 			fail_r(SYNC_FD, r, &m, "", 1);
 		}
 	}
 	if (pl->filter && pl->seccomp_early && (r = load_seccomp(pl)) < 0)
 		fail_r(SYNC_FD, r, &m, "seccomp: load the filter", 1);
-	set_user(pl, &m);
+	if ((r = rt_raw_set_user(pl->uid, pl->gid, pl->gids, pl->n_gids, &pl->caps, pl->last_cap,
+				 &m)) < 0)
+		fail(SYNC_FD, (int)-r, &m, 1);
 	if (pl->no_new_privs && (r = rt_raw5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
 		fail_r(SYNC_FD, r, &m, "prctl(PR_SET_NO_NEW_PRIVS)", 1);
 	close_from(KEEP_FD);
 
 	if (pl->need_home) { /* the slot after the spec's env, "HOME=" + the home directory */
-		const char *home = passwd_home(pl->uid, buf, sizeof(buf));
+		const char *home = rt_raw_passwd_home(pl->uid, buf, sizeof(buf));
 		size_t hl = home ? strlen(home) : 1;
 
 		if (hl + 6 > sizeof(path))
@@ -529,20 +260,20 @@ static int child_main(void *arg)
 		memcpy(buf, path, hl + 6);
 		pl->envp[pl->n_env] = buf;
 	}
-	lookup(pl, path, &m);
-	if (pl->self.known && c_stat(path, &st) == 0 && st.st_dev == pl->self.dev &&
+	if ((r = rt_raw_lookup(pl->argv[0], pl->path_env, path, &m)) < 0)
+		fail(SYNC_FD, (int)-r, &m, 1);
+	if (pl->self.known && rt_raw_stat(path, &st) == 0 && st.st_dev == pl->self.dev &&
 	    st.st_ino == pl->self.ino) {
-		m_s(&m, "exec: \"");
-		m_s(&m, path);
-		m_s(&m, "\": refusing to run the runtime's own binary in a container");
+		rt_msg_s(&m, "exec: \"");
+		rt_msg_s(&m, path);
+		rt_msg_s(&m, "\": refusing to run the runtime's own binary in a container");
 		fail(SYNC_FD, EPERM, &m, 1);
 	}
 	if (pl->filter && !pl->seccomp_early && (r = load_seccomp(pl)) < 0)
 		fail_r(SYNC_FD, r, &m, "seccomp: load the filter", 1);
 	r = rt_raw3(SYS_execve, path, pl->argv, pl->envp);
-	m_s(&m, "exec ");
-	m_s(&m, path);
-	fail_r(SYNC_FD, r, &m, "", 127);
+	rt_msg_s(&m, "exec ");
+	fail_r(SYNC_FD, r, &m, path, 127);
 }
 
 /* ==== the daemon ===============================================================================

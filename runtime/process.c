@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "runtime/caps.h"
+#include "runtime/proc_raw.h"
 #include "runtime/process.h"
 #include "runtime/syscalls.h"
 #include "runtime/util.h"
@@ -177,27 +178,28 @@ int rt_proc_rlimits(const struct rt_process *p, struct wren_err **err)
 	return 0;
 }
 
+/* A failure of a proc_raw.h step as our error. */
+static int raw_failed(struct wren_err **err, long r, struct rt_msg *m)
+{
+	wren_err_code(err, WREN_E_UNKNOWN, "%s", rt_msg_str(m));
+	if (err && *err)
+		(*err)->errnum = (int)-r;
+	return -1;
+}
+
 int rt_proc_set_user(const struct rt_process *p, struct wren_err **err)
 {
 	/* no capabilities object means none at all, as runc does: never the daemon's full set */
 	static const struct rt_caps none;
-	const struct rt_caps *caps = p->has_caps ? &p->caps : &none;
+	int last = rt_caps_last(err);
+	struct rt_msg m = {0};
+	long r;
 
-	if (setgroups(p->n_additional_gids, p->additional_gids) < 0 &&
-	    !(errno == EPERM && p->n_additional_gids == 0)) /* setgroups "deny" in a user ns */
-		return wren_err_errno(err, errno, "setgroups");
-	if (setresgid(p->gid, p->gid, p->gid) < 0)
-		return wren_err_errno(err, errno, "setresgid %u", (unsigned)p->gid);
-	/* needs CAP_SETPCAP, which the uid change below may take away */
-	if (rt_caps_drop_bounding(caps, err) < 0)
+	if (last < 0)
 		return -1;
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return wren_err_errno(err, errno, "prctl(PR_SET_KEEPCAPS)");
-	if (setresuid(p->uid, p->uid, p->uid) < 0)
-		return wren_err_errno(err, errno, "setresuid %u", (unsigned)p->uid);
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-		return wren_err_errno(err, errno, "prctl(PR_SET_KEEPCAPS)");
-	return rt_caps_apply(caps, err);
+	r = rt_raw_set_user(p->uid, p->gid, p->additional_gids, p->n_additional_gids,
+			    p->has_caps ? &p->caps : &none, last, &m);
+	return r < 0 ? raw_failed(err, r, &m) : 0;
 }
 
 int rt_proc_no_new_privs(const struct rt_process *p, struct wren_err **err)
@@ -236,118 +238,27 @@ static const char *env_get(char *const *env, size_t n, const char *key)
 	return NULL;
 }
 
-/* The home directory of uid from the container's /etc/passwd, or NULL. */
-static char *passwd_home(uid_t uid)
-{
-	_cleanup_free_ char *buf = NULL;
-	char *line, *save = NULL;
-
-	if (read_file("/etc/passwd", 1 << 20, &buf, NULL) < 0)
-		return NULL;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[7] = {0};
-		int k = 0;
-		for (char *c = line; k < 7; k++) {
-			f[k] = c;
-			c = strchr(c, ':');
-			if (c == NULL)
-				break;
-			*c++ = 0;
-		}
-		if (k < 6 || f[2] == NULL)
-			continue;
-		char *end;
-		unsigned long v = strtoul(f[2], &end, 10);
-		if (*end == 0 && end != f[2] && v == uid && f[5][0])
-			return xstrdup(f[5]);
-	}
-	return NULL;
-}
-
 void rt_proc_set_env(const struct rt_process *p)
 {
 	clearenv();
 	for (size_t i = 0; i < p->n_env; i++)
 		putenv(p->env[i]);
 	if (getenv("HOME") == NULL) {
-		char *home = passwd_home(p->uid);
+		char buf[PATH_MAX];
+		const char *home = rt_raw_passwd_home(p->uid, buf, sizeof(buf));
 		setenv("HOME", home ? home : "/", 1);
-		free(home);
 	}
-}
-
-static int lookup_fail(struct wren_err **err, int errnum, const char *fmt, const char *a,
-		       const char *b)
-{
-	wren_err_code(err, WREN_E_UNKNOWN, fmt, a, b);
-	if (err && *err)
-		(*err)->errnum = errnum;
-	return -1;
-}
-
-/* strerror as Go spells it (lower-case first letter). */
-static const char *go_strerror(int e, char buf[128])
-{
-	snprintf(buf, 128, "%s", strerror(e));
-	if (buf[0] >= 'A' && buf[0] <= 'Z')
-		buf[0] = (char)(buf[0] - 'A' + 'a');
-	return buf;
-}
-
-/* Go's findExecutable: 0, or an errno (ENOENT from stat, EACCES for a dir or no x bit). */
-static int find_executable(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return errno;
-	if (S_ISDIR(st.st_mode) || (st.st_mode & 0111) == 0)
-		return EACCES;
-	return 0;
 }
 
 int rt_proc_lookup(const struct rt_process *p, char **out, struct wren_err **err)
 {
-	const char *name = p->args[0];
-	_cleanup_free_ char *found = NULL;
+	char path[PATH_MAX];
+	struct rt_msg m = {0};
+	long r = rt_raw_lookup(p->args[0], env_get(p->env, p->n_env, "PATH"), path, &m);
 
-	if (strchr(name, '/')) {
-		int e = find_executable(name);
-		if (e == EACCES)
-			return lookup_fail(err, e, "exec: \"%s\": %spermission denied", name, "");
-		if (e != 0) {
-			char eb[128];
-			_cleanup_free_ char *st =
-			    xasprintf("stat %s: %s", name, go_strerror(e, eb));
-			return lookup_fail(err, e, "exec: \"%s\": %s", name, st);
-		}
-		found = xstrdup(name);
-	} else {
-		const char *path = env_get(p->env, p->n_env, "PATH");
-		for (const char *d = path; d && *d;) {
-			size_t len = strcspn(d, ":");
-			_cleanup_free_ char *cand =
-			    xasprintf("%.*s/%s", (int)(len ? len : 1), len ? d : ".", name);
-			if (find_executable(cand) == 0) {
-				found = steal_ptr(&cand);
-				break;
-			}
-			d += len;
-			if (*d == ':')
-				d++;
-		}
-		if (found == NULL)
-			return lookup_fail(err, ENOENT,
-					   "exec: \"%s\": executable file not found in $PATH%s",
-					   name, "");
-	}
-	/* as runc: the x bit may be there on a noexec mount or for another user */
-	if (faccessat(AT_FDCWD, found, X_OK, AT_EACCESS) < 0) {
-		char eb[128];
-		int e = errno;
-		return lookup_fail(err, e, "exec %s: %s", found, go_strerror(e, eb));
-	}
-	*out = steal_ptr(&found);
+	if (r < 0)
+		return raw_failed(err, r, &m);
+	*out = xstrdup(path);
 	return 0;
 }
 
@@ -387,10 +298,13 @@ int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct
 
 	if (!self->known || stat(path, &st) < 0)
 		return 0; /* execve will report it */
-	if (st.st_dev == self->dev && st.st_ino == self->ino)
-		return lookup_fail(err, EPERM,
-				   "exec: \"%s\": refusing to run the runtime's own binary in a "
-				   "container%s",
-				   path, "");
+	if (st.st_dev == self->dev && st.st_ino == self->ino) {
+		wren_err_code(err, WREN_E_UNKNOWN,
+			      "exec: \"%s\": refusing to run the runtime's own binary in a container",
+			      path);
+		if (err && *err)
+			(*err)->errnum = EPERM;
+		return -1;
+	}
 	return 0;
 }
