@@ -179,6 +179,11 @@ int shim_daemon_run(const struct shim_flags *f)
 	raise_nofile();
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* Our children are born in containers' pid namespaces holding our memory (an exec's child
+	 * shares it, an init's is a copy) and our fds: nothing in a container may attach to one
+	 * before it has dropped them. They are born non-dumpable from here on, not only after
+	 * their own first step. (An exec's child shares our mm, and with it this flag, anyway.) */
+	prctl(PR_SET_DUMPABLE, 0);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
