@@ -8,8 +8,6 @@
 #include "runtime/util.h"
 #include "shim/state.h"
 
-#define CLEANED_LINE "cleaned=1\n"
-
 static bool same_state(const struct shim_state *a, const struct shim_state *b)
 {
 	return a->pid == b->pid && !strcmp(a->cgroup, b->cgroup) && a->exited == b->exited &&
@@ -17,26 +15,58 @@ static bool same_state(const struct shim_state *a, const struct shim_state *b)
 	       a->exited_nsec == b->exited_nsec && a->cleaned == b->cleaned;
 }
 
-/* st is the file's state plus "cleaned", nothing else */
-static bool only_cleaned_added(const struct shim_state *last, const struct shim_state *st)
+/* The file's text for st, in three parts that only ever get added in this order: who (pid,
+ * cgroup), how it ended (exit_status and exited_at before exited=1), and the cleanup mark. A state
+ * that differs from the last written one only by parts added at the end is written as an append
+ * of those parts, which leaves the same text a whole write would. An absent key reads as zero, so
+ * a running init's file has no exit lines at all. */
+enum part { PART_WHO, PART_EXIT, PART_CLEANED };
+
+static char *format_from(const struct shim_state *st, enum part from)
+{
+	_cleanup_free_ char *who = NULL, *end = NULL;
+
+	if (from <= PART_WHO)
+		who = xasprintf("pid=%d\ncgroup=%s\n", (int)st->pid, st->cgroup);
+	if (from <= PART_EXIT && st->exited)
+		end = xasprintf("exit_status=%" PRIu32 "\nexited_at=%" PRId64 ".%09" PRId32
+				"\nexited=1\n",
+				st->exit_status, st->exited_sec, st->exited_nsec);
+	return xasprintf("%s%s%s", who ? who : "", end ? end : "",
+			 st->cleaned ? "cleaned=1\n" : "");
+}
+
+/* The first part of st's text that is new against last (which differs from it); PART_WHO when
+ * the file must be written whole. */
+static enum part first_new_part(const struct shim_state *last, const struct shim_state *st)
 {
 	struct shim_state t = *st;
 
+	if (last->cleaned)
+		return PART_WHO;
 	t.cleaned = false;
-	return !last->cleaned && st->cleaned && same_state(last, &t);
+	if (same_state(last, &t))
+		return PART_CLEANED;
+	if (last->exited)
+		return PART_WHO;
+	t.exited = false;
+	t.exit_status = 0;
+	t.exited_sec = 0;
+	t.exited_nsec = 0;
+	return same_state(last, &t) ? PART_EXIT : PART_WHO;
 }
 
 /* A new file costs ~250 us of CPU on ext4 here (allocating the inode takes most, the rename over
- * the old one forces a writeback: auto_da_alloc), an append ~17 us. The "cleaned" line is the
- * last one a full write would write, so appending it gives the same text. A reader sees the file
- * without the line or with it; a read that raced the append could at worst see part of it, and
- * an unterminated last line is ignored (shim_state_read): the delete action then cleans up,
- * which is always safe. */
-static int append_cleaned(const char *path)
+ * the old one forces a writeback: auto_da_alloc), an append ~17 us. A reader sees the file
+ * without the appended lines or with them; a read that raced the append could at worst see some
+ * of them, and an unterminated last line is ignored (shim_state_read). Every prefix of whole lines
+ * is safe: without its "exited=1" line an exit reads as no exit yet and without "cleaned=1" the
+ * cleanup as not done, and the delete action then cleans up, which is always safe. */
+static int append(const char *path, const char *text)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 
-	if (fd < 0 || write_all(fd, CLEANED_LINE, strlen(CLEANED_LINE)) < 0)
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
 		return -1;
 	return 0;
 }
@@ -45,22 +75,25 @@ int shim_state_write(const char *bundle, const struct shim_state *st,
 		     struct shim_state_cache *cache, struct wren_err **err)
 {
 	_cleanup_free_ char *tmp = NULL, *path = NULL, *data = NULL;
+	enum part from = PART_WHO;
 
 	/* callers persist at every step that may change the state; only a change costs a write */
 	if (cache && cache->valid && same_state(&cache->last, st))
 		return 0;
 	path = xasprintf("%s/%s", bundle, SHIM_STATE_FILE);
-	if (cache && cache->valid && only_cleaned_added(&cache->last, st) &&
-	    append_cleaned(path) == 0) {
-		cache->last = *st;
-		return 0;
+	if (cache && cache->valid)
+		from = first_new_part(&cache->last, st);
+	if (from != PART_WHO) {
+		data = format_from(st, from);
+		if (append(path, data) == 0) {
+			cache->last = *st;
+			return 0;
+		}
+		free(data);
 	}
 	/* the whole text, in a new file renamed over the old one: never a torn file */
 	tmp = xasprintf("%s/.%s", bundle, SHIM_STATE_FILE);
-	data = xasprintf("pid=%d\ncgroup=%s\nexited=%d\nexit_status=%" PRIu32 "\nexited_at=%" PRId64
-			 ".%09" PRId32 "\n%s",
-			 (int)st->pid, st->cgroup, st->exited ? 1 : 0, st->exit_status,
-			 st->exited_sec, st->exited_nsec, st->cleaned ? CLEANED_LINE : "");
+	data = format_from(st, PART_WHO);
 	if (write_file(tmp, data, strlen(data), true) < 0)
 		return wren_err_errno(err, errno, "write %s", tmp);
 	if (rename(tmp, path) < 0)

@@ -1,7 +1,7 @@
 /* What the daemon persists in the bundle so that the `delete` action can clean up with no daemon
  * (architecture.md §4): the init's pid, its cgroup, its exit status once known, and whether the
  * daemon's own Delete already released everything. One small key=value file, replaced
- * atomically. */
+ * atomically or added to (state.c). */
 #ifndef WREN_SHIM_STATE_H
 #define WREN_SHIM_STATE_H
 
@@ -34,8 +34,8 @@ struct shim_state_cache {
 
 /* Replace the file with st, unless cache says it already holds st (cache NULL: always). A reader
  * sees the old file or the new one, never a mix: the text goes to a temporary that is renamed
- * over it. The one exception, "cleaned" added to what the file holds, is appended to it (see
- * state.c); a reader ignores a last line it got only part of. */
+ * over it. The exceptions, the init's exit and "cleaned" added to what the file holds, are
+ * appended to it (see state.c); a reader ignores a last line it got only part of. */
 int shim_state_write(const char *bundle, const struct shim_state *st,
 		     struct shim_state_cache *cache, struct wren_err **err);
 /* Missing file → -1 with a NOT_FOUND error. */

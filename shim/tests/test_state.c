@@ -108,8 +108,8 @@ static void test_state_unchanged_is_not_written_again(void **st)
 	assert_int_equal(inode(), first);
 }
 
-/* Every write is a new inode renamed over the old one: a reader never sees a half-written file. */
-static void test_state_change_replaces_the_file(void **st)
+/* A new pid or cgroup is a new inode renamed over the old one: a reader never sees a mix. */
+static void test_state_change_of_the_process_replaces_the_file(void **st)
 {
 	struct shim_state_cache cache = {0};
 	struct shim_state a = created(), b;
@@ -118,13 +118,41 @@ static void test_state_change_replaces_the_file(void **st)
 
 	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
 	first = inode();
-	a.exited = true;
-	a.exit_status = 3;
+	a.pid = 4343;
 	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
 	assert_int_not_equal(inode(), first);
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_int_equal(b.pid, 4343);
+}
+
+/* The init's exit adds its lines to the file the create wrote: the same text a whole write of
+ * that state gives, without a new inode. */
+static void test_state_exit_is_appended_to_the_same_file(void **st)
+{
+	_cleanup_free_ char *p = state_path();
+	_cleanup_free_ char *text = NULL;
+	struct shim_state_cache cache = {0};
+	struct shim_state a = created(), b;
+	ino_t first;
+
+	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
+	first = inode();
+	a.exited = true;
+	a.exit_status = 3;
+	a.exited_sec = 1700000000;
+	a.exited_nsec = 5;
+	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
+	assert_int_equal(inode(), first);
+	assert_int_equal(read_file(p, 4096, &text, NULL), 0);
+	assert_string_equal(text, "pid=4242\ncgroup=/default/c1\nexit_status=3\n"
+				  "exited_at=1700000000.000000005\nexited=1\n");
+	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_true(b.exited);
 	assert_int_equal(b.exit_status, 3);
+	assert_int_equal(b.exited_sec, 1700000000);
+	assert_int_equal(b.exited_nsec, 5);
+	assert_false(b.cleaned);
 }
 
 /* The daemon's Delete adds "cleaned" to what the exit wrote: an append to the same file, which
@@ -146,15 +174,15 @@ static void test_state_cleaned_is_appended_to_the_same_file(void **st)
 	assert_int_equal(inode(), first);
 	assert_true(cache.last.cleaned);
 	assert_int_equal(read_file(p, 4096, &text, NULL), 0);
-	assert_string_equal(text, "pid=4242\ncgroup=/default/c1\nexited=1\nexit_status=6\n"
-				  "exited_at=0.000000000\ncleaned=1\n");
+	assert_string_equal(text, "pid=4242\ncgroup=/default/c1\nexit_status=6\n"
+				  "exited_at=0.000000000\nexited=1\ncleaned=1\n");
 	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
 	assert_true(b.cleaned);
 	assert_int_equal(b.exit_status, 6);
 }
 
-/* Delete of an init that never ran records its status and the cleanup together: a whole write. */
-static void test_state_cleaned_with_a_new_status_replaces_the_file(void **st)
+/* Delete of an init that never ran records its status and the cleanup together, in one append. */
+static void test_state_exit_and_cleaned_are_appended_together(void **st)
 {
 	struct shim_state_cache cache = {0};
 	struct shim_state a = created(), b;
@@ -166,10 +194,44 @@ static void test_state_cleaned_with_a_new_status_replaces_the_file(void **st)
 	a.exit_status = 137;
 	a.cleaned = true;
 	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
-	assert_int_not_equal(inode(), first);
+	assert_int_equal(inode(), first);
 	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_true(b.exited);
 	assert_true(b.cleaned);
 	assert_int_equal(b.exit_status, 137);
+}
+
+/* A status that changes once recorded (never seen, but not an append): a whole write. */
+static void test_state_new_status_after_an_exit_replaces_the_file(void **st)
+{
+	struct shim_state_cache cache = {0};
+	struct shim_state a = created(), b;
+	ino_t first;
+
+	a.exited = true;
+	a.exit_status = 1;
+	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
+	first = inode();
+	a.exit_status = 2;
+	assert_int_equal(shim_state_write(dir, &a, &cache, NULL), 0);
+	assert_int_not_equal(inode(), first);
+	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_int_equal(b.exit_status, 2);
+}
+
+/* A read that raced the exit's append and got only its first lines: no exit yet, so the delete
+ * action reports the kill it does, never a status it did not see whole. */
+static void test_state_exit_without_its_last_line_reads_as_running(void **st)
+{
+	_cleanup_free_ char *p = state_path();
+	const char *torn = "pid=7\ncgroup=/x\nexit_status=3\nexited_at=1.2\nexited=";
+	struct shim_state b;
+
+	assert_int_equal(write_file(p, torn, strlen(torn), true), 0);
+	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	assert_int_equal(b.pid, 7);
+	assert_false(b.exited);
+	assert_false(b.cleaned);
 }
 
 /* A read that raced the append may get part of the line: not cleaned, the delete action cleans. */
@@ -227,9 +289,12 @@ int main(void)
 	    cmocka_unit_test(test_state_of_a_running_init_is_not_cleaned),
 	    cmocka_unit_test(test_state_without_cleaned_line_reads_as_not_cleaned),
 	    cmocka_unit_test(test_state_unchanged_is_not_written_again),
-	    cmocka_unit_test(test_state_change_replaces_the_file),
+	    cmocka_unit_test(test_state_change_of_the_process_replaces_the_file),
+	    cmocka_unit_test(test_state_exit_is_appended_to_the_same_file),
 	    cmocka_unit_test(test_state_cleaned_is_appended_to_the_same_file),
-	    cmocka_unit_test(test_state_cleaned_with_a_new_status_replaces_the_file),
+	    cmocka_unit_test(test_state_exit_and_cleaned_are_appended_together),
+	    cmocka_unit_test(test_state_new_status_after_an_exit_replaces_the_file),
+	    cmocka_unit_test(test_state_exit_without_its_last_line_reads_as_running),
 	    cmocka_unit_test(test_state_unterminated_last_line_is_ignored),
 	    cmocka_unit_test(test_state_write_trusts_memory_not_the_file),
 	    cmocka_unit_test(test_state_failed_write_is_retried),
