@@ -280,19 +280,21 @@ static int child_main(void *arg)
  * One mapping per child: [guard page][stack][plan and its data]. The last one freed is kept for
  * the next exec (its pages are already there), unless a child still uses it. */
 
-/* Sanitizer runtimes keep per-thread state the child would share with the daemon: fork there. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-static bool shared_vm = false;
+/* Sanitizer runtimes keep per-thread state the child would share with the daemon (and check the
+ * stack it runs on): fork there. */
+#if RT_RAW_SHARED_VM && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define SHARED_VM_POSSIBLE true
 #else
-static bool shared_vm = RT_RAW_SHARED_VM;
+#define SHARED_VM_POSSIBLE false
 #endif
+static bool shared_vm = SHARED_VM_POSSIBLE;
 static struct rt_exec_child *spare;
 
 bool rt_exec_child_set_shared_vm(bool on)
 {
 	bool was = shared_vm;
 
-	shared_vm = on && RT_RAW_SHARED_VM;
+	shared_vm = on && SHARED_VM_POSSIBLE;
 	return was;
 }
 

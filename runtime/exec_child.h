@@ -42,7 +42,8 @@ pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd);
 /* The child is past execve or dead (its sync socket closed, or reaped): its mapping is free. */
 void rt_exec_child_release(struct rt_exec_child *ch);
 /* For tests: false makes the child a copy-on-write fork again (the only kind where rawsys.h has no
- * errno-free syscalls). Returns the previous setting. */
+ * errno-free syscalls, and under the sanitizers; true cannot change that). Returns the previous
+ * setting. */
 bool rt_exec_child_set_shared_vm(bool on);
 
 #endif
