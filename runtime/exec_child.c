@@ -444,7 +444,8 @@ static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_ca
 	pl->cwd = arena_str(a, p->cwd && p->cwd[0] ? p->cwd : "/");
 	pl->n_rlimits = p->n_rlimits;
 	pl->rlimits = arena_alloc(a, p->n_rlimits * sizeof(*pl->rlimits));
-	memcpy(pl->rlimits, p->rlimits, p->n_rlimits * sizeof(*pl->rlimits));
+	if (p->n_rlimits) /* memcpy's pointers must not be NULL, even for 0 bytes */
+		memcpy(pl->rlimits, p->rlimits, p->n_rlimits * sizeof(*pl->rlimits));
 	if (in->seccomp) {
 		pl->filter_len = in->seccomp->len;
 		pl->filter = arena_alloc(a, in->seccomp->len * sizeof(struct sock_filter));
@@ -453,7 +454,8 @@ static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_ca
 	}
 	pl->n_gids = p->n_additional_gids;
 	pl->gids = arena_alloc(a, p->n_additional_gids * sizeof(gid_t));
-	memcpy(pl->gids, p->additional_gids, p->n_additional_gids * sizeof(gid_t));
+	if (p->n_additional_gids)
+		memcpy(pl->gids, p->additional_gids, p->n_additional_gids * sizeof(gid_t));
 	if (p->has_caps)
 		pl->caps = p->caps;
 	pl->argv = arena_alloc(a, (p->n_args + 1) * sizeof(char *));
