@@ -66,6 +66,7 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 	struct rt_exec_child *child;
 	struct rt_exec *e;
 	uint64_t ns_flags;
+	bool oom_differs = false;
 	pid_t pid;
 
 	if (o->process == NULL || o->process->n_args == 0)
@@ -90,6 +91,15 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 	if (!(ns_flags & CLONE_NEWNS) && (mnt == NULL || mnt->path == NULL || !mnt->path[0]))
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "exec: the container's namespaces are gone");
+	/* a child that shares our memory shares our oom_score_adj (exec_child.h): one that must
+	 * have another (Kubernetes gives every exec its container's) is a fork. Read each time: a
+	 * value kept from earlier could be stale, and a wrong guess would change the daemon's. */
+	if (o->process->has_oom_score_adj) {
+		int ours;
+
+		oom_differs = rt_proc_read_oom_score_adj(&ours) < 0 ||
+			      ours != o->process->oom_score_adj;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return wren_err_errno(err, errno, "socketpair");
 	child = rt_exec_child_prepare(
@@ -113,7 +123,7 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 		rt_exec_child_release(child);
 		return wren_err_wrap(err, "exec: the container's init is gone");
 	}
-	pid = rt_exec_child_clone(child, clone_fd, &pidfd);
+	pid = rt_exec_child_clone(child, clone_fd, &pidfd, !oom_differs);
 	rt_ns_leave_pid_for_children(*own_pidns);
 	close(sv[1]);
 	if (pid < 0) {
@@ -134,8 +144,7 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 		wren_err_errno(err, errno, "set the sync socket non-blocking");
 		goto fail;
 	}
-	if (o->process->has_oom_score_adj &&
-	    rt_proc_write_oom_score_adj(pid, o->process->oom_score_adj, err) < 0)
+	if (oom_differs && rt_proc_write_oom_score_adj(pid, o->process->oom_score_adj, err) < 0)
 		goto fail;
 	if (rt_sync_send(e->sync_fd, RT_MSG_CONTINUE, pid, NULL) < 0) {
 		int errnum = errno;

@@ -511,11 +511,11 @@ struct rt_exec_child *rt_exec_child_prepare(const struct rt_exec_child_in *in,
 	return ch;
 }
 
-pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd)
+pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd, bool share)
 {
 	pid_t pid;
 
-	if (shared_vm) {
+	if (shared_vm && share) {
 #if RT_RAW_SHARED_VM
 		struct clone_args args;
 		long r;

@@ -37,8 +37,11 @@ struct rt_exec_child;
 /* Everything the child will need, copied into its mapping. In the daemon, after rt_proc_prime. */
 struct rt_exec_child *rt_exec_child_prepare(const struct rt_exec_child_in *in,
 					    struct wren_err **err);
-/* Clone the child (cgroup_fd >= 0: CLONE_INTO_CGROUP there): its pid, or -1 with errno. */
-pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd);
+/* Clone the child (cgroup_fd >= 0: CLONE_INTO_CGROUP there): its pid, or -1 with errno. share:
+ * false makes it a fork, for a child whose oom_score_adj must differ from ours (rt_exec_start):
+ * the kernel keeps oom_score_adj equal in all processes that share an mm, so writing a sharing
+ * child's would write the daemon's too. */
+pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd, bool share);
 /* The child is past execve or dead (its sync socket closed, or reaped): its mapping is free. */
 void rt_exec_child_release(struct rt_exec_child *ch);
 /* For tests: false makes the child a copy-on-write fork again (the only kind where rawsys.h has no

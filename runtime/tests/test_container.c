@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "runtime/exec_child.h"
+#include "runtime/process.h"
 #include "runtime/runtime.h"
 #include "runtime/util.h"
 #include "runtime/tests/test_bundle.h"
@@ -831,6 +832,44 @@ static void test_exec_env_home_and_seccomp_in_both_kinds_of_child(void **state)
 	finish(&run);
 }
 
+/* The kernel keeps oom_score_adj the same in every process sharing an mm: an exec that asks for
+ * its own value must get it without the daemon (here: this test process) getting it too. */
+static void test_exec_oom_score_adj_is_the_exec_s_alone(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("execoom");
+	char *args[] = {"cat", "/proc/self/oom_score_adj", NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	struct rt_process p = {.args = args, .n_args = 2, .env = env, .n_env = 1, .cwd = "/"};
+	int before, after;
+	char *out = NULL;
+
+	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
+	assert_int_equal(create(b, id, &run, &err), 0);
+	assert_int_equal(rt_container_start(run.c, &err), 0);
+	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	assert_int_equal(rt_proc_read_oom_score_adj(&before), 0);
+	p.has_oom_score_adj = true;
+	p.oom_score_adj = before == 700 ? 600 : 700;
+	assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
+	assert_int_equal(atoi(out), p.oom_score_adj);
+	free(out);
+	assert_int_equal(rt_proc_read_oom_score_adj(&after), 0);
+	assert_int_equal(after, before);
+	/* the same value as ours: nothing to write, and the child may share our memory */
+	p.oom_score_adj = before;
+	assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
+	assert_int_equal(atoi(out), before);
+	free(out);
+	assert_int_equal(rt_proc_read_oom_score_adj(&after), 0);
+	assert_int_equal(after, before);
+	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
+	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
+	finish(&run);
+}
+
 static void test_join_pid_and_net_namespaces_by_path(void **state)
 {
 	struct bundle *b = *state;
@@ -1271,6 +1310,7 @@ int main(void)
 	    T(test_pids_and_kill_all),
 	    T(test_exec_as_user_in_cwd),
 	    T(test_exec_env_home_and_seccomp_in_both_kinds_of_child),
+	    T(test_exec_oom_score_adj_is_the_exec_s_alone),
 	    T(test_join_pid_and_net_namespaces_by_path),
 	    T(test_seccomp_filter_applies),
 	    T(test_child_log_lines_reach_the_callback),
