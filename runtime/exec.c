@@ -2,8 +2,8 @@
  * namespace for its children only (setns(pidfd, CLONE_NEWPID)), clones once, and goes back: the
  * child is born inside the container's pid namespace as a direct child of the daemon. The child
  * joins the other namespaces through the init's pidfd in one setns call, then sets itself up as
- * the init did (cwd, rlimits, user, caps, no_new_privs, env, seccomp last) and execs: it shares
- * the daemon's memory until then, see exec_child.h. */
+ * the init did (cwd, rlimits, user, caps, no_new_privs, env, seccomp last) and execs: see
+ * exec_child.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -39,7 +39,6 @@ struct rt_exec {
 	pid_t pid;
 	int pidfd, sync_fd;
 	bool started;
-	struct rt_exec_child *child; /* until it has execve'd or died */
 	rt_log_fn log;
 	void *log_ud;
 };
@@ -66,7 +65,7 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 	struct rt_exec_child *child;
 	struct rt_exec *e;
 	uint64_t ns_flags;
-	bool oom_differs = false;
+	int clone_errno;
 	pid_t pid;
 
 	if (o->process == NULL || o->process->n_args == 0)
@@ -91,15 +90,6 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 	if (!(ns_flags & CLONE_NEWNS) && (mnt == NULL || mnt->path == NULL || !mnt->path[0]))
 		return wren_err_code(err, WREN_E_FAILED_PRECONDITION,
 				     "exec: the container's namespaces are gone");
-	/* a child that shares our memory shares our oom_score_adj (exec_child.h): one that must
-	 * have another (Kubernetes gives every exec its container's) is a fork. Read each time: a
-	 * value kept from earlier could be stale, and a wrong guess would change the daemon's. */
-	if (o->process->has_oom_score_adj) {
-		int ours;
-
-		oom_differs = rt_proc_read_oom_score_adj(&ours) < 0 ||
-			      ours != o->process->oom_score_adj;
-	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return wren_err_errno(err, errno, "socketpair");
 	child = rt_exec_child_prepare(
@@ -120,31 +110,30 @@ int rt_exec_start(const struct rt_exec_opts *o, struct rt_exec **out, struct wre
 		close(sv[1]);
 		if (child == NULL)
 			return wren_err_wrap(err, "exec");
-		rt_exec_child_release(child);
+		rt_exec_child_free(child);
 		return wren_err_wrap(err, "exec: the container's init is gone");
 	}
-	pid = rt_exec_child_clone(child, clone_fd, &pidfd, !oom_differs);
+	pid = rt_exec_child_clone(child, clone_fd, &pidfd);
+	clone_errno = errno;
 	rt_ns_leave_pid_for_children(*own_pidns);
+	rt_exec_child_free(child); /* the child has its copy */
 	close(sv[1]);
 	if (pid < 0) {
-		int errnum = errno;
-
 		close(sv[0]);
-		rt_exec_child_release(child);
-		return wren_err_errno(err, errnum, "clone3");
+		return wren_err_errno(err, clone_errno, "clone3");
 	}
 	e = xzalloc(sizeof(*e));
 	e->pid = pid;
 	e->pidfd = pidfd;
 	e->sync_fd = sv[0];
-	e->child = child;
 	e->log = o->log;
 	e->log_ud = o->log_ud;
 	if (fcntl(e->sync_fd, F_SETFL, O_NONBLOCK) < 0) {
 		wren_err_errno(err, errno, "set the sync socket non-blocking");
 		goto fail;
 	}
-	if (oom_differs && rt_proc_write_oom_score_adj(pid, o->process->oom_score_adj, err) < 0)
+	if (o->process->has_oom_score_adj &&
+	    rt_proc_write_oom_score_adj(pid, o->process->oom_score_adj, err) < 0)
 		goto fail;
 	if (rt_sync_send(e->sync_fd, RT_MSG_CONTINUE, pid, NULL) < 0) {
 		int errnum = errno;
@@ -190,9 +179,6 @@ int rt_exec_on_sync(struct rt_exec *e, struct wren_err **err)
 			return exec_failed(e);
 		}
 		if (r == 0) {
-			/* its end closed: it execve'd (or died), and is done with its mapping */
-			rt_exec_child_release(e->child);
-			e->child = NULL;
 			close(e->sync_fd);
 			e->sync_fd = -1;
 			e->started = true;
@@ -232,13 +218,10 @@ void rt_exec_free(struct rt_exec *e)
 {
 	if (e == NULL)
 		return;
-	if (e->sync_fd >= 0 || e->child) {
-		/* never got to execve: it must not linger in the container, and its mapping is
-		 * free only once it is dead */
+	if (e->sync_fd >= 0) {
+		/* never got to execve: it must not linger in the container */
 		exec_kill_and_reap(e);
-		rt_exec_child_release(e->child);
-		if (e->sync_fd >= 0)
-			close(e->sync_fd);
+		close(e->sync_fd);
 	}
 	if (e->pidfd >= 0)
 		close(e->pidfd);

@@ -1,4 +1,4 @@
-/* The exec child: see exec_child.h. The daemon half (prepare, clone, release) is at the end. */
+/* The exec child: see exec_child.h. The daemon half (prepare, clone, free) is at the end. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -32,8 +31,6 @@
 
 #define SYNC_FD 3
 #define KEEP_FD 4
-#define CHILD_STACK (64 * 1024)
-#define PAGE 4096
 
 struct plan {
 	int stdio[3], sync_fd, init_pidfd;
@@ -70,8 +67,7 @@ struct rlimit64_k { /* the kernel's, for prlimit64 */
 };
 
 struct rt_exec_child {
-	char *map; /* guard page, stack, plan and its data */
-	size_t size;
+	char *mem; /* the plan and its data */
 	struct plan *plan;
 };
 
@@ -277,26 +273,8 @@ static int child_main(void *arg)
 }
 
 /* ==== the daemon ===============================================================================
- * One mapping per child: [guard page][stack][plan and its data]. The last one freed is kept for
- * the next exec (its pages are already there), unless a child still uses it. */
-
-/* Sanitizer runtimes keep per-thread state the child would share with the daemon (and check the
- * stack it runs on): fork there. */
-#if RT_RAW_SHARED_VM && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define SHARED_VM_POSSIBLE true
-#else
-#define SHARED_VM_POSSIBLE false
-#endif
-static bool shared_vm = SHARED_VM_POSSIBLE;
-static struct rt_exec_child *spare;
-
-bool rt_exec_child_set_shared_vm(bool on)
-{
-	bool was = shared_vm;
-
-	shared_vm = on && SHARED_VM_POSSIBLE;
-	return was;
-}
+ * The plan and its data in one block: the child gets its copy with the fork, so the daemon frees
+ * its own right after the clone. */
 
 struct arena {
 	char *cur, *end;
@@ -466,97 +444,38 @@ static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_ca
 	rt_proc_self_exe(&pl->self);
 }
 
-static void unmap(struct rt_exec_child *ch)
-{
-	munmap(ch->map, ch->size);
-	free(ch);
-}
-
 struct rt_exec_child *rt_exec_child_prepare(const struct rt_exec_child_in *in,
 					    struct wren_err **err)
 {
-	size_t need = PAGE + CHILD_STACK + plan_size(in);
+	size_t need = plan_size(in);
 	int last_cap = rt_caps_last(err);
 	struct rt_exec_child *ch;
 	struct arena a;
 
 	if (last_cap < 0)
 		return NULL;
-	need = (need + PAGE - 1) & ~(size_t)(PAGE - 1);
-	if (spare && spare->size >= need) {
-		ch = spare;
-		spare = NULL;
-	} else {
-		ch = xzalloc(sizeof(*ch));
-		ch->size = need;
-		ch->map = mmap(NULL, need, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (ch->map == MAP_FAILED) {
-			free(ch);
-			wren_err_errno(err, errno, "exec: map the child's stack");
-			return NULL;
-		}
-		/* a guard page under the stack: an overflow faults instead of writing the daemon's
-		 * memory below */
-		if (mprotect(ch->map, PAGE, PROT_NONE) < 0) {
-			wren_err_errno(err, errno, "exec: guard the child's stack");
-			unmap(ch);
-			return NULL;
-		}
-	}
-	a.cur = ch->map + PAGE + CHILD_STACK;
-	a.end = ch->map + ch->size;
+	ch = xzalloc(sizeof(*ch));
+	ch->mem = xmalloc(need);
+	a.cur = ch->mem;
+	a.end = ch->mem + need;
 	ch->plan = arena_alloc(&a, sizeof(struct plan));
 	fill(ch->plan, in, last_cap, &a);
 	return ch;
 }
 
-pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd, bool share)
+pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd)
 {
-	pid_t pid;
+	pid_t pid = rt_sys_clone3(0, cgroup_fd, pidfd);
 
-	if (shared_vm && share) {
-#if RT_RAW_SHARED_VM
-		struct clone_args args;
-		long r;
-
-		memset(&args, 0, sizeof(args));
-		args.flags = CLONE_VM | CLONE_PIDFD;
-		args.pidfd = (uint64_t)(uintptr_t)pidfd;
-		args.exit_signal = SIGCHLD;
-		args.stack = (uint64_t)(uintptr_t)(ch->map + PAGE);
-		args.stack_size = CHILD_STACK;
-		if (cgroup_fd >= 0) {
-			args.flags |= CLONE_INTO_CGROUP;
-			args.cgroup = (uint64_t)cgroup_fd;
-		}
-		r = rt_raw_clone3_run(&args, sizeof(args), child_main, ch->plan);
-		if (r >= 0)
-			return (pid_t)r;
-		if (r != -ENOSYS) { /* valgrind has no clone3; its preload (hack/bench) the fork's */
-			errno = (int)-r;
-			return -1;
-		}
-#endif
-	}
-	pid = rt_sys_clone3(0, cgroup_fd, pidfd);
 	if (pid == 0)
 		_exit(child_main(ch->plan));
 	return pid;
 }
 
-void rt_exec_child_release(struct rt_exec_child *ch)
+void rt_exec_child_free(struct rt_exec_child *ch)
 {
 	if (ch == NULL)
 		return;
-	if (spare == NULL && ch->size <= 4 * (PAGE + CHILD_STACK)) {
-		spare = ch;
-		return;
-	}
-	if (spare && spare->size < ch->size) { /* keep the larger */
-		unmap(spare);
-		spare = ch;
-		return;
-	}
-	unmap(ch);
+	free(ch->mem);
+	free(ch);
 }

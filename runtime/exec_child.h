@@ -1,14 +1,16 @@
 /* The child of an exec (exec.c), from its clone to its execve.
  *
- * It shares the daemon's memory (CLONE_VM, on a stack of its own) instead of being a copy-on-write
- * fork of it: no copy of the daemon's page tables, no copy-on-write faults in either process, no
- * address space to tear down at execve. The daemon does not wait for it (no CLONE_VFORK): it goes
- * on serving while the child walks the container's filesystem, which may hang.
+ * The daemon works out before the clone everything the child needs that does not depend on the
+ * container's filesystem: the environment, the seccomp filter as BPF (compiled once per container),
+ * the cgroup files, capability names. The child, a fork of the daemon, only makes syscalls
+ * (rawsys.h, proc_raw.h): no allocation, no lock, no libc state.
  *
- * Sharing memory with a daemon that keeps running sets the child's rules: it allocates nothing,
- * takes no lock, writes nothing the daemon owns (errno included: only rawsys.h syscalls), and reads
- * only its plan, which the daemon builds before the clone in a mapping of the child's own (with its
- * stack) and does not touch again until the child has execve'd or died (rt_exec_child_release). */
+ * It is a fork, not a child sharing the daemon's memory (CLONE_VM), although that was measured to
+ * save a third of the daemon's CPU per exec: the kernel couples processes that share an mm. It
+ * keeps their oom_score_adj equal (writing an exec's, which CRI sets on every exec, would set the
+ * shim's), and when the OOM killer picks one it kills every process sharing the mm: an exec's child
+ * picked by its container's memory cgroup before its execve would take the shim with it.
+ * docs/performance.md has the numbers. */
 #ifndef WREN_EXEC_CHILD_H
 #define WREN_EXEC_CHILD_H
 
@@ -34,19 +36,12 @@ struct rt_exec_child_in {
 
 struct rt_exec_child;
 
-/* Everything the child will need, copied into its mapping. In the daemon, after rt_proc_prime. */
+/* Everything the child will need, in one block. In the daemon, after rt_proc_prime. */
 struct rt_exec_child *rt_exec_child_prepare(const struct rt_exec_child_in *in,
 					    struct wren_err **err);
-/* Clone the child (cgroup_fd >= 0: CLONE_INTO_CGROUP there): its pid, or -1 with errno. share:
- * false makes it a fork, for a child whose oom_score_adj must differ from ours (rt_exec_start):
- * the kernel keeps oom_score_adj equal in all processes that share an mm, so writing a sharing
- * child's would write the daemon's too. */
-pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd, bool share);
-/* The child is past execve or dead (its sync socket closed, or reaped): its mapping is free. */
-void rt_exec_child_release(struct rt_exec_child *ch);
-/* For tests: false makes the child a copy-on-write fork again (the only kind where rawsys.h has no
- * errno-free syscalls, and under the sanitizers; true cannot change that). Returns the previous
- * setting. */
-bool rt_exec_child_set_shared_vm(bool on);
+/* Fork the child (cgroup_fd >= 0: CLONE_INTO_CGROUP there): its pid, or -1 with errno. */
+pid_t rt_exec_child_clone(struct rt_exec_child *ch, int cgroup_fd, int *pidfd);
+/* The daemon's copy; the child has its own from the fork. */
+void rt_exec_child_free(struct rt_exec_child *ch);
 
 #endif

@@ -131,28 +131,6 @@ int rt_proc_write_oom_score_adj(pid_t pid, int value, struct wren_err **err)
 	return 0;
 }
 
-int rt_proc_read_oom_score_adj(int *out)
-{
-	char buf[16];
-	int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	char *end;
-	long v;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	v = strtol(buf, &end, 10);
-	if (end == buf || v < -1000 || v > 1000)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 int rt_proc_set_hostname(const struct rt_spec *spec, struct wren_err **err)
 {
 	bool uts = rt_spec_namespace(spec, RT_NS_UTS) != NULL;

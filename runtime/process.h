@@ -20,8 +20,6 @@ int rt_proc_setup_fds(const int stdio[3], int sync_fd, int *keep);
 /* Close every fd above the sync fd again (hooks and libraries may have opened some). */
 void rt_proc_close_extra_fds(int sync_fd);
 int rt_proc_write_oom_score_adj(pid_t pid, int value, struct wren_err **err);
-/* The calling process's own oom_score_adj: 0, or -1. */
-int rt_proc_read_oom_score_adj(int *out);
 int rt_proc_set_hostname(const struct rt_spec *spec, struct wren_err **err);
 int rt_proc_sysctls(const struct rt_spec *spec, struct wren_err **err);
 int rt_proc_rlimits(const struct rt_process *p, struct wren_err **err);

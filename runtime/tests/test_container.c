@@ -19,8 +19,6 @@
 
 #include <cmocka.h>
 
-#include "runtime/exec_child.h"
-#include "runtime/process.h"
 #include "runtime/runtime.h"
 #include "runtime/util.h"
 #include "runtime/tests/test_bundle.h"
@@ -777,10 +775,9 @@ static char *exec_out(struct rt_container *c, uid_t uid, char **env, size_t n_en
 	return out;
 }
 
-/* The exec child shares the daemon's memory and builds the environment, HOME and the seccomp
- * filter without libc's help (exec_child.c): the same results as a forked child, which is what it
- * falls back to (and what it is under the sanitizers). */
-static void test_exec_env_home_and_seccomp_in_both_kinds_of_child(void **state)
+/* The exec child builds the environment, HOME and the seccomp filter with no libc state
+ * (exec_child.c, proc_raw.c): as clearenv+putenv, /etc/passwd and libseccomp would have. */
+static void test_exec_env_home_and_seccomp(void **state)
 {
 	struct bundle *b = *state;
 	struct run run;
@@ -806,8 +803,7 @@ static void test_exec_env_home_and_seccomp_in_both_kinds_of_child(void **state)
 	assert_int_equal(create(b, id, &run, &err), 0);
 	assert_int_equal(rt_container_start(run.c, &err), 0);
 	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
-	for (int shared = 1; shared >= 0; shared--) {
-		bool was = rt_exec_child_set_shared_vm(shared);
+	{
 		char *out;
 
 		/* a later entry replaces an earlier one in place, one without '=' removes it */
@@ -825,15 +821,25 @@ static void test_exec_env_home_and_seccomp_in_both_kinds_of_child(void **state)
 		out = exec_out(run.c, 0, env_home, 2, "echo $HOME");
 		assert_string_equal(out, "/set\n");
 		free(out);
-		rt_exec_child_set_shared_vm(was);
 	}
 	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
 	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
 	finish(&run);
 }
 
-/* The kernel keeps oom_score_adj the same in every process sharing an mm: an exec that asks for
- * its own value must get it without the daemon (here: this test process) getting it too. */
+/* An exec that asks for its own oom_score_adj gets it, and the daemon (here: this test process)
+ * keeps its own: the kernel would make them the same if the child shared the daemon's memory
+ * (exec_child.h). */
+static int own_oom_score_adj(int *out)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (read_file("/proc/self/oom_score_adj", 64, &s, NULL) < 0)
+		return -1;
+	*out = atoi(s);
+	return 0;
+}
+
 static void test_exec_oom_score_adj_is_the_exec_s_alone(void **state)
 {
 	struct bundle *b = *state;
@@ -850,20 +856,20 @@ static void test_exec_oom_score_adj_is_the_exec_s_alone(void **state)
 	assert_int_equal(create(b, id, &run, &err), 0);
 	assert_int_equal(rt_container_start(run.c, &err), 0);
 	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
-	assert_int_equal(rt_proc_read_oom_score_adj(&before), 0);
+	assert_int_equal(own_oom_score_adj(&before), 0);
 	p.has_oom_score_adj = true;
 	p.oom_score_adj = before == 700 ? 600 : 700;
 	assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
 	assert_int_equal(atoi(out), p.oom_score_adj);
 	free(out);
-	assert_int_equal(rt_proc_read_oom_score_adj(&after), 0);
+	assert_int_equal(own_oom_score_adj(&after), 0);
 	assert_int_equal(after, before);
-	/* the same value as ours: nothing to write, and the child may share our memory */
+	/* the same value as ours */
 	p.oom_score_adj = before;
 	assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
 	assert_int_equal(atoi(out), before);
 	free(out);
-	assert_int_equal(rt_proc_read_oom_score_adj(&after), 0);
+	assert_int_equal(own_oom_score_adj(&after), 0);
 	assert_int_equal(after, before);
 	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
 	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
@@ -1309,7 +1315,7 @@ int main(void)
 	    T(test_cgroup_mount_shows_own_cgroup),
 	    T(test_pids_and_kill_all),
 	    T(test_exec_as_user_in_cwd),
-	    T(test_exec_env_home_and_seccomp_in_both_kinds_of_child),
+	    T(test_exec_env_home_and_seccomp),
 	    T(test_exec_oom_score_adj_is_the_exec_s_alone),
 	    T(test_join_pid_and_net_namespaces_by_path),
 	    T(test_seccomp_filter_applies),
