@@ -68,6 +68,8 @@ targets = {
 order = [
     "cold.wall_ms", "cold.cpu_total_ms", "cold.cpu_containerd_ms", "cold.cpu_shim_side_ms",
     "exec.wall_ms", "exec.cpu_total_ms", "exec.cpu_containerd_ms", "exec.cpu_shim_side_ms",
+    "exec_seccomp.wall_ms", "exec_seccomp.cpu_total_ms", "exec_seccomp.cpu_containerd_ms",
+    "exec_seccomp.cpu_shim_side_ms",
     "par.wall_s", "par.cpu_total_per_ctr_ms", "par.cpu_containerd_per_ctr_ms", "par.cpu_shim_side_per_ctr_ms",
     "mem.shims", "mem.pss_per_ctr_kb", "mem.pss_anon_per_ctr_kb", "mem.rss_per_shim_kb", "mem.threads_per_shim",
     "idle.wakeups_per_shim_per_s", "idle.syscalls_one_shim", "idle.rss_growth_kb_all_shims",

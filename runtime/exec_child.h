@@ -3,7 +3,8 @@
  * The daemon works out before the clone everything the child needs that does not depend on the
  * container's filesystem: the environment, the seccomp filter as BPF (compiled once per container),
  * the cgroup files, capability names. The child, a fork of the daemon, only makes syscalls
- * (rawsys.h, proc_raw.h): no allocation, no lock, no libc state.
+ * (rawsys.h, proc_raw.h; rlimits through libc, so that a preload can see them): no allocation, no
+ * lock, no libc state.
  *
  * It is a fork, not a child sharing the daemon's memory (CLONE_VM), although that was measured to
  * save a third of the daemon's CPU per exec: the kernel couples processes that share an mm. It
