@@ -99,6 +99,29 @@ spec_with() {
 	assert_fact seccomp 2
 }
 
+@test "security: an exec into a --seccomp container runs under the container's filter, every time" {
+	local sid
+	sid=$(new_cid)
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
+	ctr_ run -d --seccomp --runtime "$RUNTIME" "$IMAGE" "$sid" sleep 100
+	wait_for_status "$CID" RUNNING
+	wait_for_status "$sid" RUNNING
+	# without a filter an exec may make a user namespace; containerd's default profile refuses it
+	# to a process without CAP_SYS_ADMIN (the daemon compiles the profile once per container:
+	# the second and third execs get it as the first did)
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" unshare -U true
+	assert_status 0
+	local i
+	for i in 1 2 3; do
+		run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id "$sid")" "$sid" "$PROBE" seccomp
+		assert_status 0
+		assert_fact seccomp 2
+		run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id "$sid")" "$sid" unshare -U true
+		[ "$status" -ne 0 ]
+		assert_contains "$stderr" "not permitted"
+	done
+}
+
 @test "security: no_new_privs is set by default and cleared with --allow-new-privs" {
 	probe -- nnp
 	assert_fact nnp 1
