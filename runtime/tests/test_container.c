@@ -153,6 +153,27 @@ static void finish(struct run *run)
 	free(run->output);
 }
 
+/* A running container whose init sleeps, for tests of what happens beside it (execs). */
+static void start_sleeper(struct bundle *b, const char *id, struct run *run)
+{
+	struct wren_err *err = NULL;
+
+	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
+	if (create(b, id, run, &err) < 0 || rt_container_start(run->c, &err) < 0 ||
+	    drive(run->c, RT_SYNC_STARTED, &err) != RT_SYNC_STARTED)
+		fail_msg("start the sleeper: %s", err ? err->msg : "no error");
+}
+
+/* Kill it (137 from SIGKILL) and clean up. */
+static void stop_sleeper(struct run *run)
+{
+	struct wren_err *err = NULL;
+
+	assert_int_equal(rt_container_kill(run->c, SIGKILL, false, &err), 0);
+	assert_int_equal(wait_status(rt_container_pidfd(run->c)), 137);
+	finish(run);
+}
+
 /* Run args to completion; returns the status, output in run->output. */
 static int run_to_end(struct bundle *b, const char *id, struct run *run)
 {
@@ -327,10 +348,7 @@ static void test_kill_sigkill_gives_137(void **state)
 	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("kill");
 
-	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
-	assert_int_equal(create(b, id, &run, &err), 0);
-	assert_int_equal(rt_container_start(run.c, &err), 0);
-	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	start_sleeper(b, id, &run);
 	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
 	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
 	/* a reaped init: the kill is reported as containerd words it */
@@ -387,10 +405,7 @@ static void test_exec_joins_the_pid_namespace(void **state)
 	struct rt_process p = {.args = args, .n_args = 3, .env = env, .n_env = 1, .cwd = "/"};
 	char *out = NULL;
 
-	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
-	assert_int_equal(create(b, id, &run, &err), 0);
-	assert_int_equal(rt_container_start(run.c, &err), 0);
-	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	start_sleeper(b, id, &run);
 	int st = exec_run(run.c, &p, &out, &err);
 	if (st < 0)
 		fail_msg("exec: %s", err->msg);
@@ -407,9 +422,7 @@ static void test_exec_joins_the_pid_namespace(void **state)
 	wren_err_free(err);
 	err = NULL;
 
-	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
-	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
-	finish(&run);
+	stop_sleeper(&run);
 }
 
 static void test_readonly_root(void **state)
@@ -744,19 +757,14 @@ static void test_exec_as_user_in_cwd(void **state)
 			       .gid = 1000};
 	char *out = NULL;
 
-	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
-	assert_int_equal(create(b, id, &run, &err), 0);
-	assert_int_equal(rt_container_start(run.c, &err), 0);
-	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	start_sleeper(b, id, &run);
 	int st = exec_run(run.c, &p, &out, &err);
 	if (st < 0)
 		fail_msg("exec: %s", err->msg);
 	assert_int_equal(st, 0);
 	assert_string_equal(out, "1000\n1000\n/tmp\n/home/app\n");
 	free(out);
-	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
-	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
-	finish(&run);
+	stop_sleeper(&run);
 }
 
 /* One exec's output (fails the test if it does not start or exits non-zero). */
@@ -781,13 +789,13 @@ static void test_exec_env_home_and_seccomp(void **state)
 {
 	struct bundle *b = *state;
 	struct run run;
-	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("execenv");
 	_cleanup_free_ char *pw = xasprintf("%s/etc/passwd", b->rootfs);
 	_cleanup_free_ char *long_line = NULL;
 	_cleanup_free_ char *passwd = NULL;
 	char *env[] = {"PATH=/bin", "A=1", "B=2", "A=3", "B", NULL};
 	char *env_home[] = {"PATH=/bin", "HOME=/set", NULL};
+	char *out;
 
 	/* a line longer than the child's buffer, and one without a newline at the end */
 	long_line = xzalloc(9001);
@@ -799,32 +807,23 @@ static void test_exec_env_home_and_seccomp(void **state)
 	b->linux_extra =
 	    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
 	    "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}";
-	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
-	assert_int_equal(create(b, id, &run, &err), 0);
-	assert_int_equal(rt_container_start(run.c, &err), 0);
-	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
-	{
-		char *out;
-
-		/* a later entry replaces an earlier one in place, one without '=' removes it */
-		out = exec_out(run.c, 0, env, 5,
-			       "echo \"$A|${B-unset}|$HOME\"; env | grep -c '^A='; mkdir /tmp/x 2>&1 "
-			       "| grep -c 'not permitted'; grep Seccomp: /proc/self/status");
-		assert_string_equal(out, "3|unset|/root\n1\n1\nSeccomp:\t2\n");
-		free(out);
-		out = exec_out(run.c, 1000, env, 5, "echo $HOME");
-		assert_string_equal(out, "/home/app\n"); /* the last line, no newline */
-		free(out);
-		out = exec_out(run.c, 4242, env, 5, "echo $HOME");
-		assert_string_equal(out, "/\n"); /* not in /etc/passwd */
-		free(out);
-		out = exec_out(run.c, 0, env_home, 2, "echo $HOME");
-		assert_string_equal(out, "/set\n");
-		free(out);
-	}
-	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
-	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
-	finish(&run);
+	start_sleeper(b, id, &run);
+	/* a later entry replaces an earlier one in place, one without '=' removes it */
+	out = exec_out(run.c, 0, env, 5,
+		       "echo \"$A|${B-unset}|$HOME\"; env | grep -c '^A='; mkdir /tmp/x 2>&1 "
+		       "| grep -c 'not permitted'; grep Seccomp: /proc/self/status");
+	assert_string_equal(out, "3|unset|/root\n1\n1\nSeccomp:\t2\n");
+	free(out);
+	out = exec_out(run.c, 1000, env, 5, "echo $HOME");
+	assert_string_equal(out, "/home/app\n"); /* the last line, no newline */
+	free(out);
+	out = exec_out(run.c, 4242, env, 5, "echo $HOME");
+	assert_string_equal(out, "/\n"); /* not in /etc/passwd */
+	free(out);
+	out = exec_out(run.c, 0, env_home, 2, "echo $HOME");
+	assert_string_equal(out, "/set\n");
+	free(out);
+	stop_sleeper(&run);
 }
 
 /* An exec that asks for its own oom_score_adj gets it, and the daemon (here: this test process)
@@ -852,10 +851,7 @@ static void test_exec_oom_score_adj_is_the_exec_s_alone(void **state)
 	int before, after;
 	char *out = NULL;
 
-	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
-	assert_int_equal(create(b, id, &run, &err), 0);
-	assert_int_equal(rt_container_start(run.c, &err), 0);
-	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	start_sleeper(b, id, &run);
 	assert_int_equal(own_oom_score_adj(&before), 0);
 	p.has_oom_score_adj = true;
 	p.oom_score_adj = before == 700 ? 600 : 700;
@@ -871,9 +867,7 @@ static void test_exec_oom_score_adj_is_the_exec_s_alone(void **state)
 	free(out);
 	assert_int_equal(own_oom_score_adj(&after), 0);
 	assert_int_equal(after, before);
-	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
-	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
-	finish(&run);
+	stop_sleeper(&run);
 }
 
 static void test_join_pid_and_net_namespaces_by_path(void **state)
@@ -881,15 +875,11 @@ static void test_join_pid_and_net_namespaces_by_path(void **state)
 	struct bundle *b = *state;
 	struct bundle *b2 = bundle_new();
 	struct run run, run2;
-	struct wren_err *err = NULL;
 	_cleanup_free_ char *id = test_id("nsowner");
 	_cleanup_free_ char *id2 = test_id("nsjoiner");
 	_cleanup_free_ char *ns = NULL;
 
-	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
-	assert_int_equal(create(b, id, &run, &err), 0);
-	assert_int_equal(rt_container_start(run.c, &err), 0);
-	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	start_sleeper(b, id, &run);
 
 	pid_t owner = rt_container_pid(run.c);
 	ns = xasprintf("[{\"type\":\"pid\",\"path\":\"/proc/%d/ns/pid\"},{\"type\":\"ipc\"},"
@@ -908,9 +898,7 @@ static void test_join_pid_and_net_namespaces_by_path(void **state)
 	assert_false(bundle_has_mounts(b2));
 	bundle_free(b2);
 
-	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
-	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
-	finish(&run);
+	stop_sleeper(&run);
 }
 
 static void test_seccomp_filter_applies(void **state)
@@ -1119,10 +1107,7 @@ static void test_exec_into_a_user_namespace(void **state)
 	char *out = NULL;
 
 	b->user_ns = true;
-	bundle_config(b, "[\"sleep\",\"100\"]", NULL);
-	assert_int_equal(create(b, id, &run, &err), 0);
-	assert_int_equal(rt_container_start(run.c, &err), 0);
-	assert_int_equal(drive(run.c, RT_SYNC_STARTED, &err), RT_SYNC_STARTED);
+	start_sleeper(b, id, &run);
 	int st = exec_run(run.c, &p, &out, &err);
 	if (st < 0)
 		fail_msg("exec: %s", err->msg);
@@ -1130,9 +1115,7 @@ static void test_exec_into_a_user_namespace(void **state)
 	/* no capabilities object: no capabilities */
 	assert_string_equal(out, "0\n 0 100000 65536\nCapEff:\t0000000000000000\n");
 	free(out);
-	assert_int_equal(rt_container_kill(run.c, SIGKILL, false, &err), 0);
-	assert_int_equal(wait_status(rt_container_pidfd(run.c)), 137);
-	finish(&run);
+	stop_sleeper(&run);
 }
 
 static void test_spec_devices_are_created(void **state)

@@ -219,16 +219,22 @@ static void test_state_new_status_after_an_exit_replaces_the_file(void **st)
 	assert_int_equal(b.exit_status, 2);
 }
 
+/* The state file holding exactly text (as a reader racing an append may find it), read back. */
+static void read_text(const char *text, struct shim_state *out)
+{
+	_cleanup_free_ char *p = state_path();
+
+	assert_int_equal(write_file(p, text, strlen(text), true), 0);
+	assert_int_equal(shim_state_read(dir, out, NULL), 0);
+}
+
 /* A read that raced the exit's append and got only its first lines: no exit yet, so the delete
  * action reports the kill it does, never a status it did not see whole. */
 static void test_state_exit_without_its_last_line_reads_as_running(void **st)
 {
-	_cleanup_free_ char *p = state_path();
-	const char *torn = "pid=7\ncgroup=/x\nexit_status=3\nexited_at=1.2\nexited=";
 	struct shim_state b;
 
-	assert_int_equal(write_file(p, torn, strlen(torn), true), 0);
-	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	read_text("pid=7\ncgroup=/x\nexit_status=3\nexited_at=1.2\nexited=", &b);
 	assert_int_equal(b.pid, 7);
 	assert_false(b.exited);
 	assert_false(b.cleaned);
@@ -237,12 +243,9 @@ static void test_state_exit_without_its_last_line_reads_as_running(void **st)
 /* A read that raced the append may get part of the line: not cleaned, the delete action cleans. */
 static void test_state_unterminated_last_line_is_ignored(void **st)
 {
-	_cleanup_free_ char *p = state_path();
-	const char *torn = "pid=7\ncgroup=/x\nexited=1\nexit_status=3\nexited_at=1.2\ncleaned=1";
 	struct shim_state b;
 
-	assert_int_equal(write_file(p, torn, strlen(torn), true), 0);
-	assert_int_equal(shim_state_read(dir, &b, NULL), 0);
+	read_text("pid=7\ncgroup=/x\nexited=1\nexit_status=3\nexited_at=1.2\ncleaned=1", &b);
 	assert_int_equal(b.exit_status, 3);
 	assert_false(b.cleaned);
 }
