@@ -1,8 +1,8 @@
-/* Steps of a container child that need no libc state: the user and capability switch, the lookup
- * of args[0], the home directory from /etc/passwd. Through rawsys.h syscalls only, with no
- * allocation, no lock and no errno; one implementation for both children, the init (through
- * process.c) and an exec's (exec_child.c). Each returns 0 or a negative errno and, on failure, says
- * why in m, in the words runc uses. */
+/* Steps of a container child: the user and capability switch, the lookup of args[0], the home
+ * directory from /etc/passwd. Through rawsys.h syscalls, with no allocation and no errno, written
+ * for an exec child that shared the daemon's memory (withdrawn, see docs/performance.md) and kept
+ * as the one implementation process.c wraps for both children. Each returns 0 or a negative errno
+ * and, on failure, says why in m, in the words runc uses. */
 #ifndef WREN_PROC_RAW_H
 #define WREN_PROC_RAW_H
 

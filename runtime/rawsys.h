@@ -1,11 +1,7 @@
-/* Syscalls that leave errno alone: each returns the kernel's answer, a negative errno on failure.
- *
- * For a child that shares the daemon's memory (exec_child.c, CLONE_VM): glibc's wrappers write
- * errno, which lives in the daemon thread's TLS, and the child runs on that same TLS; the daemon
- * goes on at the same time, so a failing call in the child could change the errno the daemon is
- * about to read. On x86-64 these are the `syscall` instruction itself. Elsewhere the child is a
- * plain fork (RT_RAW_ASM 0) and libc's syscall() is fine: errno is the child's own there.
- * Header-only, no state. */
+/* Syscalls that leave errno alone: each returns the kernel's answer, a negative errno on failure,
+ * for proc_raw.c, whose steps report failures as return values. On x86-64 the `syscall`
+ * instruction itself (RT_RAW_ASM), elsewhere libc's syscall() with errno read back. Header-only, no
+ * state. */
 #ifndef WREN_RAWSYS_H
 #define WREN_RAWSYS_H
 

@@ -5,7 +5,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "runtime/rawsys.h"
 #include "runtime/sync.h"
 
 struct wire_hdr {
@@ -145,43 +144,5 @@ int rt_sync_expect(int fd, uint32_t want, int32_t *arg)
 	}
 	if (arg)
 		*arg = m.arg;
-	return 0;
-}
-
-/* ---- for a child sharing the daemon's memory (rawsys.h): no errno, no libc wrapper ---------- */
-
-long rt_sync_send_raw(int fd, uint32_t type, int32_t arg, const char *text, size_t n)
-{
-	struct wire_hdr h = {.type = type, .arg = arg, .len = (uint32_t)n};
-	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)text, n}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n ? 2 : 1};
-	long w;
-
-	if (n > RT_SYNC_TEXT_MAX)
-		return -EMSGSIZE;
-	do
-		w = rt_raw3(SYS_sendmsg, fd, &mh, MSG_NOSIGNAL);
-	while (w == -EINTR);
-	return w < 0 ? w : 0;
-}
-
-long rt_sync_expect_raw(int fd, uint32_t want)
-{
-	struct wire_hdr h;
-	char text[64];
-	struct iovec iov[2] = {{&h, sizeof(h)}, {text, sizeof(text)}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-	long r;
-
-	/* the daemon passes no fds on this path: none can arrive to be left open */
-	do
-		r = rt_raw3(SYS_recvmsg, fd, &mh, MSG_CMSG_CLOEXEC);
-	while (r == -EINTR);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return -EPIPE;
-	if ((size_t)r < sizeof(h) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || h.type != want)
-		return -EPROTO;
 	return 0;
 }

@@ -783,8 +783,8 @@ static char *exec_out(struct rt_container *c, uid_t uid, char **env, size_t n_en
 	return out;
 }
 
-/* The exec child builds the environment, HOME and the seccomp filter with no libc state
- * (exec_child.c, proc_raw.c): as clearenv+putenv, /etc/passwd and libseccomp would have. */
+/* An exec's environment (as clearenv+putenv leave it), HOME from /etc/passwd (proc_raw.c) and the
+ * container's seccomp filter, compiled once per container and loaded by each exec. */
 static void test_exec_env_home_and_seccomp(void **state)
 {
 	struct bundle *b = *state;
@@ -828,7 +828,7 @@ static void test_exec_env_home_and_seccomp(void **state)
 
 /* An exec that asks for its own oom_score_adj gets it, and the daemon (here: this test process)
  * keeps its own: the kernel would make them the same if the child shared the daemon's memory
- * (exec_child.h). */
+ * (see exec.c). */
 static int own_oom_score_adj(int *out)
 {
 	_cleanup_free_ char *s = NULL;
