@@ -59,16 +59,12 @@ static int last_cap(struct wren_err **err)
 	return cached_last_cap;
 }
 
-/* Names for messages, made once by rt_caps_prime for children that may not allocate. */
+/* Names for messages, made when a message needs one (a failed step in a child) and kept. */
 static char *names[64];
 
 void rt_caps_prime(void)
 {
-	int last = last_cap(NULL);
-
-	for (int c = 0; c <= last; c++)
-		if (names[c] == NULL)
-			names[c] = cap_name(c);
+	last_cap(NULL);
 }
 
 int rt_caps_last(struct wren_err **err)
@@ -78,5 +74,9 @@ int rt_caps_last(struct wren_err **err)
 
 const char *rt_caps_name(int c)
 {
-	return c >= 0 && c < 64 ? names[c] : NULL;
+	if (c < 0 || c >= 64)
+		return NULL;
+	if (names[c] == NULL)
+		names[c] = cap_name(c);
+	return names[c];
 }

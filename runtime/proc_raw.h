@@ -31,7 +31,8 @@ const char *rt_msg_str(struct rt_msg *m);
 /* setgroups, setresgid, the bounding set down to caps->bounding (while CAP_SETPCAP is there),
  * setresuid keeping the capabilities, then the effective, permitted and inheritable sets in one
  * capset and the ambient set rebuilt from empty. Capabilities above last_cap are not touched.
- * Messages name capabilities by rt_caps_name (after rt_caps_prime). */
+ * Messages name capabilities by rt_caps_name (which makes a name the first time one is needed: on a
+ * failure, never on the way to execve). */
 long rt_raw_set_user(uid_t uid, gid_t gid, const gid_t *gids, size_t n_gids,
 		     const struct rt_caps *caps, int last_cap, struct rt_msg *m);
 
