@@ -417,6 +417,17 @@ int shim_console_resize(struct shim_console *c, uint16_t rows, uint16_t cols, st
 	return 0;
 }
 
+size_t shim_console_unread(const struct shim_console *c)
+{
+	int n = 0;
+
+	if (!c || c->done)
+		return 0;
+	if (c->master.src.fd >= 0 && (ioctl(c->master.src.fd, FIONREAD, &n) < 0 || n < 0))
+		n = 0;
+	return c->to_out.len + (size_t)n;
+}
+
 void shim_console_free(struct shim_console *c)
 {
 	if (!c)

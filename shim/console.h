@@ -11,6 +11,7 @@
 #ifndef WREN_SHIM_CONSOLE_H
 #define WREN_SHIM_CONSOLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -43,6 +44,10 @@ void shim_console_set_input(struct shim_console *c, int in);
 /* TIOCSWINSZ on the master. A console whose terminal is already gone ignores it. */
 int shim_console_resize(struct shim_console *c, uint16_t rows, uint16_t cols,
 			struct wren_err **err);
+/* Bytes the process wrote to its terminal that have not reached the output yet: still in the
+ * terminal, or read from it and waiting for the output to take them. 0 once the copy is over.
+ * NULL: 0. */
+size_t shim_console_unread(const struct shim_console *c);
 /* Stop copying and close everything, whatever is still buffered. NULL is a no-op. */
 void shim_console_free(struct shim_console *c);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -236,6 +237,19 @@ void shim_io_close_stdin(struct shim_io *io)
 {
 	closep(&io->keep[0]);
 	io->stdin_closed = true;
+}
+
+size_t shim_io_unread(const struct shim_io *io)
+{
+	size_t total = shim_console_unread(io->console);
+
+	for (int i = 1; i < 3; i++) {
+		int n = 0;
+
+		if (io->keep[i] >= 0 && ioctl(io->keep[i], FIONREAD, &n) == 0 && n > 0)
+			total += (size_t)n;
+	}
+	return total;
 }
 
 void shim_io_close(struct shim_io *io)

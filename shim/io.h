@@ -14,6 +14,7 @@
 #define WREN_SHIM_IO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -69,6 +70,10 @@ int shim_io_resize(struct shim_io *io, uint16_t rows, uint16_t cols, struct wren
 void shim_io_release_child(struct shim_io *io);
 /* CloseIO: drop the shim's stdin writer so the process sees EOF once the client closes too. */
 void shim_io_close_stdin(struct shim_io *io);
+/* Output the process wrote that its client has not read yet: what is left in the stdout and
+ * stderr FIFOs (the shim keeps a reader of each, so the kernel can count it), and, with a
+ * terminal, what the copy has not delivered yet. */
+size_t shim_io_unread(const struct shim_io *io);
 /* Everything: fds, the terminal (its copy stops), the logger (stopped: SIGTERM, then SIGKILL). */
 void shim_io_close(struct shim_io *io);
 

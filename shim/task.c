@@ -62,7 +62,7 @@ void shim_task_persist(struct shim_container *c)
 bool shim_task_has_live_execs(const struct shim_container *c)
 {
 	for (const struct shim_proc *e = c->execs; e; e = e->next)
-		if (!e->reaped && (e->status == PROC_STARTING || e->status == PROC_RUNNING))
+		if (!e->exited && (e->status == PROC_STARTING || e->status == PROC_RUNNING))
 			return true;
 	return false;
 }
@@ -130,6 +130,66 @@ static void on_init_exit_timer(struct ttrpc_timer *t)
 	record_exit(c->shim, &c->init);
 }
 
+/* The reaped process's output is read (or will not be): its exit goes out, an init's once its
+ * execs' have. */
+static void exit_after_output(struct shim *s, struct shim_proc *p)
+{
+	struct shim_container *c = p->c;
+
+	if (!p->is_init) {
+		record_exit(s, p);
+		if (c->init_exit_deferred && !shim_task_has_live_execs(c))
+			record_init_exit(s, c);
+		return;
+	}
+	if (shim_task_has_live_execs(c)) {
+		c->init_exit_deferred = true;
+		c->init_exit_timer.cb = on_init_exit_timer;
+		ttrpc_timer_arm(s->loop, &c->init_exit_timer, INIT_EXIT_DEFER_MS);
+		return;
+	}
+	record_exit(s, p);
+}
+
+/* Output first. A containerd client that learns of an exit closes its ends of the process's
+ * FIFOs before it deletes the process (1.6's Task.Delete closes them first thing; 1.7 and 2.x
+ * close them in cio.Cancel), and what it has not read by then is lost: the last up to 64 KiB of
+ * output whenever the reader is slower than the process was (a terminal, a busy log writer).
+ * runc-v2 loses it too. So the exit is made known only once the client has read what the process
+ * wrote: the daemon looks at what is unread (shim_io_unread), again and again, each look a little
+ * later, until nothing is left, or nothing was taken for DRAIN_STALL_MS (no one reads: a
+ * detached ctr), or DRAIN_MAX_MS have passed. The exit status is persisted at once regardless. */
+#define DRAIN_STALL_MS	  200
+#define DRAIN_MAX_MS	  2000
+#define DRAIN_TICK_MAX_MS 16
+#define NS_PER_MS	  1000000ull
+
+static void on_drain_timer(struct ttrpc_timer *t)
+{
+	struct shim_proc *p = ttrpc_container_of(t, struct shim_proc, drain_timer);
+	struct shim *s = p->c->shim;
+	uint64_t now = ttrpc_now_ns();
+	size_t unread = shim_io_unread(&p->io);
+
+	if (unread != p->drain_unread) {
+		p->drain_unread = unread;
+		p->drain_moved_ns = now;
+	}
+	if (unread > 0 && now - p->drain_moved_ns < DRAIN_STALL_MS * NS_PER_MS &&
+	    now - p->drain_start_ns < DRAIN_MAX_MS * NS_PER_MS) {
+		if (p->drain_tick_ms < DRAIN_TICK_MAX_MS)
+			p->drain_tick_ms *= 2;
+		ttrpc_timer_arm(s->loop, &p->drain_timer, p->drain_tick_ms);
+		return;
+	}
+	if (unread > 0)
+		log_warn("process %s: its client left %zu bytes of its output unread for %llu ms; "
+			 "the exit goes out without waiting longer",
+			 p->id, unread,
+			 (unsigned long long)((now - p->drain_moved_ns) / NS_PER_MS));
+	exit_after_output(s, p);
+}
+
 void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus)
 {
 	struct shim_container *c = p->c;
@@ -140,28 +200,26 @@ void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus)
 	clock_gettime(CLOCK_REALTIME, &p->exited_at);
 	log_debug("process %s (pid %d) exited with status %u", p->id, (int)p->pid, p->exit_status);
 
-	if (!p->is_init) {
-		record_exit(s, p);
-		if (c->init_exit_deferred && !shim_task_has_live_execs(c))
-			record_init_exit(s, c);
+	if (p->is_init) {
+		shim_task_persist(c);
+		/* With no pid namespace of its own, the container's other processes would outlive
+		 * its init: kill them, as runc-v2 does. (With one, the kernel has killed them, and
+		 * they were reaped before the init could finish dying.) */
+		const struct rt_namespace *pidns = rt_spec_namespace(c->spec, RT_NS_PID);
+		if (!pidns || pidns->path) {
+			_cleanup_err_ struct wren_err *err = NULL;
+			rt_container_kill(c->rt, SIGKILL, true, &err);
+		}
+	}
+	p->drain_unread = shim_io_unread(&p->io);
+	if (p->drain_unread == 0) {
+		exit_after_output(s, p);
 		return;
 	}
-	shim_task_persist(c);
-	/* With no pid namespace of its own, the container's other processes would outlive its
-	 * init: kill them, as runc-v2 does. (With one, the kernel has killed them, and they were
-	 * reaped before the init could finish dying.) */
-	const struct rt_namespace *pidns = rt_spec_namespace(c->spec, RT_NS_PID);
-	if (!pidns || pidns->path) {
-		_cleanup_err_ struct wren_err *err = NULL;
-		rt_container_kill(c->rt, SIGKILL, true, &err);
-	}
-	if (shim_task_has_live_execs(c)) {
-		c->init_exit_deferred = true;
-		c->init_exit_timer.cb = on_init_exit_timer;
-		ttrpc_timer_arm(s->loop, &c->init_exit_timer, INIT_EXIT_DEFER_MS);
-		return;
-	}
-	record_exit(s, p);
+	p->drain_start_ns = p->drain_moved_ns = ttrpc_now_ns();
+	p->drain_tick_ms = 1;
+	p->drain_timer.cb = on_drain_timer;
+	ttrpc_timer_arm(s->loop, &p->drain_timer, p->drain_tick_ms);
 }
 
 static void on_sync(struct ttrpc_source *src, uint32_t events);
@@ -243,6 +301,7 @@ void shim_proc_reap_now(struct shim_proc *p)
 
 static void free_proc(struct shim *s, struct shim_proc *p)
 {
+	ttrpc_timer_cancel(s->loop, &p->drain_timer);
 	shim_proc_unwatch_sync(s, p);
 	while (p->waiters) {
 		struct proc_waiter *w = p->waiters;

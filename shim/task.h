@@ -47,6 +47,11 @@ struct shim_proc {
 	struct ttrpc_call *pending; /* Create or Start waiting for the child */
 	struct ttrpc_source sync;   /* watched while the child talks */
 	bool sync_watched;
+	/* reaped, its exit waiting for the client to read the output (task.c, "Output first") */
+	struct ttrpc_timer drain_timer;
+	uint64_t drain_start_ns, drain_moved_ns; /* when the wait began; when unread last changed */
+	size_t drain_unread;
+	unsigned drain_tick_ms;
 	/* exec only */
 	struct rt_process *spec;
 	struct rt_exec *rt_exec;
@@ -84,9 +89,10 @@ struct shim_container *shim_task_find(struct shim *s, const char *id);
 struct shim_proc *shim_task_proc(struct shim_container *c, const char *exec_id);
 
 /* Record an exit: status, time, persisted state, pending Waits answered, /tasks/exit queued.
- * An init's exit is held back while execs of its container still run. */
+ * The exit is held back while the client still has output of the process to read, and an
+ * init's while execs of its container still run. */
 void shim_proc_exited(struct shim *s, struct shim_proc *p, int wstatus);
-/* An exec (starting or running) that has not been reaped yet. */
+/* An exec (starting or running) whose exit is not recorded yet. */
 bool shim_task_has_live_execs(const struct shim_container *c);
 /* Persist the init's state in the bundle (for the delete action); a write only if it changed. */
 void shim_task_persist(struct shim_container *c);
