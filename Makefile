@@ -124,6 +124,12 @@ $(BUILD)/bin/%: integration/tools/%.c $(LIB_RT) $(LIB_TTRPC) $(LIB_PROTOS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CGROUP_LIBS)
 
+# The CRI client speaks gRPC (HTTP/2) to containerd's CRI plugin, through gRPC's C core library
+# (libgrpc-dev, a test dependency that hack/deps.sh installs).
+$(BUILD)/bin/wren-cri: integration/tools/wren-cri.c $(LIB_PROTOS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lgrpc -lgpr
+
 # ---- unit tests ---------------------------------------------------------
 # build/tests/<module>_test_<name> from <module>/tests/test_<name>.c, linked with every library
 # (static archives: only what the test uses is pulled in).

@@ -83,6 +83,28 @@ write_config() {
 		  [plugins."io.containerd.internal.v1.opt"]
 		    path = "$dir/opt"
 	EOF
+	[ "${WREN_CONTAINERD_CRI:-0}" = 1 ] || return 0
+	# CRI, as a node would set it for wren: RuntimeClass handlers "wren" and "runc". The pause image
+	# is the test image's (hack/image.sh's pause tag, imported into k8s.io). Pods share the host's
+	# network in the tests, so no CNI plugin is needed. This root cannot lower oom_score_adj, as the
+	# kubelet asks for sandboxes (testing.md): CRI clamps it.
+	mkdir -p "$dir/cni/bin" "$dir/cni/conf"
+	cat >>"$config" <<-EOF
+		  [plugins."io.containerd.grpc.v1.cri"]
+		    sandbox_image = "docker.io/wren/busybox:pause"
+		    restrict_oom_score_adj = true
+		    stream_server_address = "127.0.0.1"
+		    stream_server_port = "0"
+		    [plugins."io.containerd.grpc.v1.cri".containerd]
+		      default_runtime_name = "wren"
+		      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wren]
+		        runtime_type = "io.containerd.wren.v2"
+		      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+		        runtime_type = "io.containerd.runc.v2"
+		    [plugins."io.containerd.grpc.v1.cri".cni]
+		      bin_dir = "$dir/cni/bin"
+		      conf_dir = "$dir/cni/conf"
+	EOF
 }
 
 do_start() {

@@ -10,7 +10,8 @@
 #               reference runtime), busybox-static and umoci (the offline test image), jq (specs, bundle
 #               config), shellcheck (lint of the scripts), util-linux (setsid, mount tools), bsdutils
 #               (script: a terminal for ctr -t in tty.bats), coreutils, criu (checkpoint.bats: where criu
-#               cannot work on this kernel, the failure path is what runs)
+#               cannot work on this kernel, the failure path is what runs), libgrpc-dev (gRPC's C core:
+#               the transport of integration/tools/wren-cri, the CRI client of integration/cri/)
 set -euo pipefail
 
 packages=(
@@ -19,7 +20,7 @@ packages=(
 	libseccomp-dev libcap-dev libcgroup-dev libcjson-dev
 	libcmocka-dev clang libclang-rt-14-dev
 	bats containerd runc busybox-static umoci jq shellcheck util-linux bsdutils
-	criu
+	criu libgrpc-dev
 )
 
 missing=()

@@ -6,11 +6,13 @@
 # Output: build/image/wren-busybox-oci.tar, rebuilt only when an input changes (this script,
 # integration/probe/wren-probe.c, /bin/busybox, the umoci version). Prints the tarball's path.
 #
-# The tarball holds one rootfs under three tags; imported with --base-name docker.io/wren/busybox:
+# The tarball holds one rootfs under four tags; imported with --base-name docker.io/wren/busybox:
 #   docker.io/wren/busybox:test     Cmd ["sh"], root, cwd /
 #   docker.io/wren/busybox:user     same rootfs, User "wren" (uid 1000, gid 1000, also in group extra=1001),
 #                                   WorkingDir /home/wren
 #   docker.io/wren/busybox:baduser  same rootfs, User "nosuch" (no such user in /etc/passwd)
+#   docker.io/wren/busybox:pause    same rootfs, Cmd [wren-probe trap-term]: CRI's pod sandbox image
+#                                   (waits; exits 0 on SIGTERM, as the kubelet's pause does)
 # Rootfs: /bin/busybox (Debian's busybox-static) and its applet links, /usr/bin/wren-probe (static),
 # /etc/passwd, /etc/group, /tmp (1777), /home/wren. The same rootfs is left unpacked in build/image/rootfs
 # for tests that hand ctr a whole spec (`ctr run --config`, root.path absolute, readonly).
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
 		shift 3
 		;;
 	-h | --help)
-		sed -n '2,16p' "$0"
+		sed -n '2,18p' "$0"
 		exit 0
 		;;
 	*)
@@ -99,6 +101,8 @@ build() {
 		--config.workingdir /
 	umoci config --image "$work/oci:test" --tag user --config.user wren --config.workingdir /home/wren
 	umoci config --image "$work/oci:test" --tag baduser --config.user nosuch
+	umoci config --image "$work/oci:test" --tag pause --config.cmd /usr/bin/wren-probe \
+		--config.cmd trap-term
 	umoci gc --layout "$work/oci"
 
 	tar -C "$work/oci" -cf "$tarball.tmp" .

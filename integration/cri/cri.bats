@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run
+# Kubernetes' path to wren: containerd's CRI plugin with a RuntimeClass handler whose runtime_type is
+# io.containerd.wren.v2, driven over CRI as the kubelet drives it (pod sandbox, containers in it,
+# ExecSync, logs, stop, removal).
+
+load ../helpers
+load helpers
+
+setup_file() { cri_setup_file; }
+teardown_file() { cri_teardown_file; }
+setup() { cri_setup; }
+teardown() { cri_teardown; }
+
+@test "cri: a pod runs under its RuntimeClass handler's shim, and its containers share that one shim" {
+	local ctr1 ctr2 sandbox_pid shim pid1 pid2
+	run_pod
+	run cri podstatus "$POD"
+	assert_status 0
+	[ "$output" = "state=READY handler=$HANDLER" ] || { echo "podstatus: $output" >&2; false; }
+	ctr1=$(new_container c1 sleep 1000)
+	ctr2=$(new_container c2 sleep 1000)
+	cri start "$ctr1"
+	cri start "$ctr2"
+	sandbox_pid=$(cri_pid "$POD")
+	pid1=$(cri_pid "$ctr1")
+	pid2=$(cri_pid "$ctr2")
+	shim=$(parent_of "$sandbox_pid")
+	[ "$(parent_of "$pid1")" = "$shim" ] && [ "$(parent_of "$pid2")" = "$shim" ] ||
+		{ echo "shims: sandbox $shim, c1 $(parent_of "$pid1"), c2 $(parent_of "$pid2")" >&2; false; }
+	case "$(tr '\0' ' ' <"/proc/$shim/cmdline")" in
+	*"containerd-shim-$HANDLER-v2 "*) ;;
+	*) echo "the shim is $(tr '\0' ' ' <"/proc/$shim/cmdline")" >&2; false ;;
+	esac
+	# the pod's containers share its pid namespace: the sandbox's process sees theirs
+	[ "$(readlink "/proc/$pid1/ns/pid")" = "$(readlink "/proc/$sandbox_pid/ns/pid")" ]
+}
+
+@test "cri: ExecSync gives the command's stdout, stderr and exit code" {
+	local c
+	run_pod
+	c=$(new_container c1 sleep 1000)
+	cri start "$c"
+	run --separate-stderr cri exec "$c" 10 sh -c 'echo to-out; echo to-err >&2; exit 7'
+	assert_status 7
+	[ "$output" = to-out ] && [ "$stderr" = to-err ] ||
+		{ echo "stdout '$output', stderr '$stderr'" >&2; false; }
+	run cri exec "$c" 10 "$PROBE" ids
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | sed -n 's/^uid=//p')" = 0 ]
+}
+
+@test "cri: what a container writes reaches its CRI log, and its exit code its status" {
+	local c
+	run_pod
+	c=$(new_container c1 sh -c 'echo line-out; echo line-err >&2; exit 3')
+	cri start "$c"
+	wait_for_state "$c" EXITED
+	[ "$output" = "state=EXITED exit=3 reason=Error" ] || { echo "status: $output" >&2; false; }
+	grep -q ' stdout F line-out$' "$LOGDIR/c1.log" && grep -q ' stderr F line-err$' "$LOGDIR/c1.log" ||
+		{ echo "log: $(cat "$LOGDIR/c1.log")" >&2; false; }
+}
+
+@test "cri: StopContainer ends a container with SIGTERM; the status says how it ended" {
+	local c
+	run_pod
+	c=$(new_container c1 "$PROBE" trap-term)
+	cri start "$c"
+	cri stop "$c" 10
+	run cri status "$c"
+	assert_status 0
+	[ "$output" = "state=EXITED exit=0 reason=Completed" ] || { echo "status: $output" >&2; false; }
+	grep -q ' stdout F got TERM$' "$LOGDIR/c1.log" || { echo "log: $(cat "$LOGDIR/c1.log")" >&2; false; }
+}
+
+@test "cri: a container whose command does not exist fails to start, saying which" {
+	local c
+	run_pod
+	c=$(new_container c1 /no/such/binary)
+	run cri start "$c"
+	[ "$status" -ne 0 ]
+	assert_contains "$output" "/no/such/binary"
+	# the pod is not hurt
+	c=$(new_container c2 sleep 1000)
+	cri start "$c"
+	run cri exec "$c" 10 true
+	assert_status 0
+}
+
+@test "cri: removing the pod leaves no shim, process, cgroup or mount behind" {
+	local c shim sandbox_pid left
+	run_pod
+	c=$(new_container c1 sleep 1000)
+	cri start "$c"
+	sandbox_pid=$(cri_pid "$POD")
+	shim=$(parent_of "$sandbox_pid")
+	cri stopp "$POD"
+	cri rmp "$POD"
+	for _ in $(seq 50); do
+		[ -d "/proc/$shim" ] || break
+		sleep 0.1
+	done
+	left=$(
+		[ -d "/proc/$shim" ] && echo "shim $shim"
+		[ -d "/proc/$sandbox_pid" ] && echo "sandbox process $sandbox_pid"
+		find /sys/fs/cgroup/ -maxdepth 3 -type d \( -name "$POD" -o -name "$c" \) 2>/dev/null
+		grep -e "$POD" -e "$c" /proc/self/mountinfo | awk '{ print "mount " $5 }'
+		ctr_k8s containers ls -q | grep -x -e "$POD" -e "$c"
+		true
+	)
+	[ -z "$left" ] || { echo "left behind: $left" >&2; false; }
+}
