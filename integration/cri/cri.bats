@@ -73,6 +73,51 @@ teardown() { cri_teardown; }
 	grep -q ' stdout F got TERM$' "$LOGDIR/c1.log" || { echo "log: $(cat "$LOGDIR/c1.log")" >&2; false; }
 }
 
+@test "cri: the resources and security context the kubelet sends reach the container" {
+	local c pid
+	run_pod
+	c=$(new_container c1 --memory 67108864 --cpu-shares 512 --cpu-quota 50000 --cpu-period 100000 \
+		--oom-score-adj 500 --user 1000 --read-only --no-new-privs --seccomp-runtime-default \
+		sleep 1000)
+	cri start "$c"
+	pid=$(cri_pid "$c")
+	if [ -d /sys/fs/cgroup/memory ]; then
+		[ "$(cat "$(cri_cg_file "$c" memory memory.limit_in_bytes)")" = 67108864 ]
+		[ "$(cat "$(cri_cg_file "$c" cpu cpu.shares)")" = 512 ]
+		[ "$(cat "$(cri_cg_file "$c" cpu cpu.cfs_quota_us)")" = 50000 ]
+		[ "$(cat "$(cri_cg_file "$c" cpu cpu.cfs_period_us)")" = 100000 ]
+	else
+		[ "$(cat "$(cri_cg_file "$c" memory memory.max)")" = 67108864 ]
+		[ "$(cat "$(cri_cg_file "$c" cpu cpu.max)")" = "50000 100000" ]
+	fi
+	grep -qx "$pid" "$(cri_cg_file "$c" memory cgroup.procs)"
+	[ "$(cat "/proc/$pid/oom_score_adj")" = 500 ]
+	[ "$(status_field "$pid" Uid)" = 1000 ]
+	[ "$(status_field "$pid" NoNewPrivs)" = 1 ]
+	[ "$(status_field "$pid" Seccomp)" = 2 ]
+	# an exec gets the same (CRI makes it from the container's process)
+	run cri exec "$c" 10 sh -c 'grep -E "^(Uid|Seccomp|NoNewPrivs):" /proc/self/status; touch /x'
+	[ "$status" -ne 0 ] || { echo "touch / succeeded on a read-only rootfs" >&2; false; }
+	assert_contains "$output" "Read-only file system"
+	[ "$(printf '%s\n' "$output" | awk '$1 == "Uid:" { print $2 }')" = 1000 ]
+	[ "$(printf '%s\n' "$output" | awk '$1 == "Seccomp:" { print $2 }')" = 2 ]
+}
+
+@test "cri: UpdateContainerResources changes a running container's limits" {
+	local c
+	run_pod
+	c=$(new_container c1 --memory 67108864 --cpu-quota 50000 --cpu-period 100000 sleep 1000)
+	cri start "$c"
+	cri update "$c" --memory 134217728 --cpu-quota 20000 --cpu-period 100000
+	if [ -d /sys/fs/cgroup/memory ]; then
+		[ "$(cat "$(cri_cg_file "$c" memory memory.limit_in_bytes)")" = 134217728 ]
+		[ "$(cat "$(cri_cg_file "$c" cpu cpu.cfs_quota_us)")" = 20000 ]
+	else
+		[ "$(cat "$(cri_cg_file "$c" memory memory.max)")" = 134217728 ]
+		[ "$(cat "$(cri_cg_file "$c" cpu cpu.max)")" = "20000 100000" ]
+	fi
+}
+
 @test "cri: a container whose command does not exist fails to start, saying which" {
 	local c
 	run_pod

@@ -108,3 +108,18 @@ wait_for_state() {
 	echo "container $1: $output, wanted state=$2" >&2
 	return 1
 }
+
+# cri_cg_file ID CONTROLLER FILE: a cgroup file of container ID, which the kubelet's cgroupfs driver
+# puts at <cgroup parent>/<id> (CONTROLLER is for hybrid and v1 hosts; pure v2 has one hierarchy).
+cri_cg_file() {
+	if [ -d /sys/fs/cgroup/memory ]; then
+		echo "/sys/fs/cgroup/$2$CGPARENT/$1/$3"
+	else
+		echo "/sys/fs/cgroup$CGPARENT/$1/$3"
+	fi
+}
+
+# status_field PID NAME: a field of /proc/PID/status (the first number of Uid: and the like)
+status_field() {
+	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
+}

@@ -9,9 +9,13 @@
  *       host's network (no CNI here) and has its own pid and ipc namespaces; its containers' logs
  *       go under LOGDIR.
  *   wren-cri SOCKET podstatus POD-ID             state=READY|NOTREADY handler=…
- *   wren-cri SOCKET create POD-ID POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE CMD [ARG...]
+ *   wren-cri SOCKET create POD-ID POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...]
  *       CreateContainer (the sandbox's config is made again from POD-NAME, LOGDIR and
  *       CGROUP-PARENT, as the kubelet sends it again); its log is LOGDIR/NAME.log. Prints the id.
+ *       Options, as the kubelet fills LinuxContainerConfig from a pod spec:
+ *         --memory BYTES  --cpu-shares N  --cpu-quota US  --cpu-period US  --oom-score-adj N
+ *         --user UID  --read-only  --no-new-privs  --seccomp-runtime-default
+ *   wren-cri SOCKET update ID [RESOURCE OPTION...]   UpdateContainerResources (--memory ... --oom-score-adj)
  *   wren-cri SOCKET start ID | stop ID TIMEOUT | rm ID | stopp POD-ID | rmp POD-ID
  *   wren-cri SOCKET status ID                    state=CREATED|RUNNING|EXITED|UNKNOWN exit=N reason=…
  *   wren-cri SOCKET exec ID TIMEOUT CMD [ARG...]
@@ -40,9 +44,10 @@ static grpc_channel *channel;
 static void usage(void)
 {
 	fputs("usage: wren-cri SOCKET version | runp NAME HANDLER LOGDIR CGROUP-PARENT | podstatus "
-	      "POD | create POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE CMD [ARG...] | start ID | "
-	      "stop ID TIMEOUT | rm ID | stopp POD | rmp POD | status ID | exec ID TIMEOUT CMD "
-	      "[ARG...]\n",
+	      "POD | create POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] | "
+	      "update ID OPTION... | start ID | stop ID TIMEOUT | rm ID | stopp POD | rmp POD | "
+	      "status ID | exec ID TIMEOUT CMD [ARG...]\n(see the comment at the top of "
+	      "integration/tools/wren-cri.c for the options)\n",
 	      stderr);
 	exit(2);
 }
@@ -220,6 +225,78 @@ static int cmd_podstatus(const char *id)
 	return 0;
 }
 
+/* A container's LinuxContainerConfig from command-line options. */
+struct linux_opts {
+	Runtime__V1__LinuxContainerConfig cfg;
+	Runtime__V1__LinuxContainerResources res;
+	Runtime__V1__LinuxContainerSecurityContext sec;
+	Runtime__V1__Int64Value user;
+	Runtime__V1__SecurityProfile seccomp;
+	int any_res, any_sec;
+};
+
+static void linux_opts_init(struct linux_opts *o)
+{
+	o->cfg = (Runtime__V1__LinuxContainerConfig)RUNTIME__V1__LINUX_CONTAINER_CONFIG__INIT;
+	o->res = (Runtime__V1__LinuxContainerResources)RUNTIME__V1__LINUX_CONTAINER_RESOURCES__INIT;
+	o->sec = (Runtime__V1__LinuxContainerSecurityContext)
+	    RUNTIME__V1__LINUX_CONTAINER_SECURITY_CONTEXT__INIT;
+	o->user = (Runtime__V1__Int64Value)RUNTIME__V1__INT64_VALUE__INIT;
+	o->seccomp = (Runtime__V1__SecurityProfile)RUNTIME__V1__SECURITY_PROFILE__INIT;
+	o->any_res = o->any_sec = 0;
+}
+
+/* Consume the options at a[0..n); returns how many were. */
+static int linux_opts_parse(struct linux_opts *o, char **a, int n)
+{
+	int i = 0;
+
+	while (i < n && !strncmp(a[i], "--", 2)) {
+		const char *opt = a[i];
+		int has_value = i + 1 < n;
+
+		if (!strcmp(opt, "--read-only")) {
+			o->sec.readonly_rootfs = 1;
+			o->any_sec = 1;
+		} else if (!strcmp(opt, "--no-new-privs")) {
+			o->sec.no_new_privs = 1;
+			o->any_sec = 1;
+		} else if (!strcmp(opt, "--seccomp-runtime-default")) {
+			o->seccomp.profile_type =
+			    RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__RuntimeDefault;
+			o->sec.seccomp = &o->seccomp;
+			o->any_sec = 1;
+		} else if (has_value && !strcmp(opt, "--user")) {
+			o->user.value = atoll(a[++i]);
+			o->sec.run_as_user = &o->user;
+			o->any_sec = 1;
+		} else if (has_value && !strcmp(opt, "--memory")) {
+			o->res.memory_limit_in_bytes = atoll(a[++i]);
+			o->any_res = 1;
+		} else if (has_value && !strcmp(opt, "--cpu-shares")) {
+			o->res.cpu_shares = atoll(a[++i]);
+			o->any_res = 1;
+		} else if (has_value && !strcmp(opt, "--cpu-quota")) {
+			o->res.cpu_quota = atoll(a[++i]);
+			o->any_res = 1;
+		} else if (has_value && !strcmp(opt, "--cpu-period")) {
+			o->res.cpu_period = atoll(a[++i]);
+			o->any_res = 1;
+		} else if (has_value && !strcmp(opt, "--oom-score-adj")) {
+			o->res.oom_score_adj = atoll(a[++i]);
+			o->any_res = 1;
+		} else {
+			usage();
+		}
+		i++;
+	}
+	if (o->any_res)
+		o->cfg.resources = &o->res;
+	if (o->any_sec)
+		o->cfg.security_context = &o->sec;
+	return i;
+}
+
 static int cmd_create(char **a, int n)
 {
 	Runtime__V1__CreateContainerRequest req = RUNTIME__V1__CREATE_CONTAINER_REQUEST__INIT;
@@ -227,26 +304,52 @@ static int cmd_create(char **a, int n)
 	Runtime__V1__ContainerMetadata meta = RUNTIME__V1__CONTAINER_METADATA__INIT;
 	Runtime__V1__ImageSpec image = RUNTIME__V1__IMAGE_SPEC__INIT;
 	Runtime__V1__CreateContainerResponse *r;
+	struct linux_opts lo;
 	char log_path[256];
 	struct pod p;
+	int used;
 
-	/* POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE CMD [ARG...] */
+	/* POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] */
 	if (n < 7)
 		usage();
 	pod_config(&p, a[1], a[2], a[3]);
 	meta.name = a[4];
 	image.image = a[5];
 	snprintf(log_path, sizeof(log_path), "%s.log", a[4]);
+	linux_opts_init(&lo);
+	used = linux_opts_parse(&lo, a + 6, n - 6);
+	if (6 + used >= n)
+		usage();
 	cfg.metadata = &meta;
 	cfg.image = &image;
-	cfg.command = &a[6];
-	cfg.n_command = (size_t)(n - 6);
+	cfg.command = &a[6 + used];
+	cfg.n_command = (size_t)(n - 6 - used);
 	cfg.log_path = log_path;
+	cfg.linux_config = &lo.cfg;
 	req.pod_sandbox_id = a[0];
 	req.config = &cfg;
 	req.sandbox_config = &p.config;
 	r = call("CreateContainer", &req.base, UNPACK(runtime__v1__create_container_response__unpack));
 	printf("%s\n", r->container_id);
+	return 0;
+}
+
+static int cmd_update(char **a, int n)
+{
+	Runtime__V1__UpdateContainerResourcesRequest req =
+	    RUNTIME__V1__UPDATE_CONTAINER_RESOURCES_REQUEST__INIT;
+	struct linux_opts lo;
+
+	/* ID [OPTION...] */
+	if (n < 2)
+		usage();
+	linux_opts_init(&lo);
+	if (linux_opts_parse(&lo, a + 1, n - 1) != n - 1 || lo.any_sec)
+		usage();
+	req.container_id = a[0];
+	req.linux_resources = &lo.res;
+	call("UpdateContainerResources", &req.base,
+	     UNPACK(runtime__v1__update_container_resources_response__unpack));
 	return 0;
 }
 
@@ -342,6 +445,8 @@ int main(int argc, char **argv)
 		rc = cmd_podstatus(argv[3]);
 	else if (!strcmp(verb, "create"))
 		rc = cmd_create(argv + 3, argc - 3);
+	else if (!strcmp(verb, "update"))
+		rc = cmd_update(argv + 3, argc - 3);
 	else if (!strcmp(verb, "status") && argc == 4)
 		rc = cmd_status(argv[3]);
 	else if (!strcmp(verb, "exec") && argc >= 6)
