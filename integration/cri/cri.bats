@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2154 # $stderr comes from bats run
+# shellcheck disable=SC2154,SC2016 # $stderr comes from bats run; container shell code stays in single quotes
 # Kubernetes' path to wren: containerd's CRI plugin with a RuntimeClass handler whose runtime_type is
 # io.containerd.wren.v2, driven over CRI as the kubelet drives it (pod sandbox, containers in it,
 # ExecSync, logs, stop, removal).
@@ -116,6 +116,38 @@ teardown() { cri_teardown; }
 		[ "$(cat "$(cri_cg_file "$c" memory memory.max)")" = 134217728 ]
 		[ "$(cat "$(cri_cg_file "$c" cpu cpu.max)")" = "20000 100000" ]
 	fi
+}
+
+@test "cri: ContainerStats gives the container's CPU time and memory, from its cgroup" {
+	local c cpu ws usage
+	run_pod
+	c=$(new_container c1 sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; echo busy-done; sleep 1000')
+	cri start "$c"
+	for _ in $(seq 100); do
+		grep -q 'busy-done' "$LOGDIR/c1.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	run cri stats "$c"
+	assert_status 0
+	cpu=$(printf '%s\n' "$output" | sed -n 's/.*cpu_ns=\([0-9]*\).*/\1/p')
+	ws=$(printf '%s\n' "$output" | sed -n 's/.*memory_working_set=\([0-9]*\).*/\1/p')
+	usage=$(printf '%s\n' "$output" | sed -n 's/.*memory_usage=\([0-9]*\).*/\1/p')
+	# the busy loop alone takes well over 10 ms of CPU; a shell uses more than 64 KiB
+	[ "$cpu" -gt 10000000 ] && [ "$ws" -gt 65536 ] && [ "$usage" -ge "$ws" ] ||
+		{ echo "stats: $output" >&2; false; }
+	if [ -d /sys/fs/cgroup/cpuacct ]; then
+		# never more than the cgroup has counted by now
+		[ "$cpu" -le "$(cat "$(cri_cg_file "$c" cpuacct cpuacct.usage)")" ]
+	fi
+}
+
+@test "cri: a container the OOM killer ends is reported OOMKilled" {
+	local c
+	run_pod
+	c=$(new_container c1 --memory 33554432 dd if=/dev/zero of=/dev/null bs=64M count=1)
+	cri start "$c"
+	wait_for_state "$c" EXITED
+	[ "$output" = "state=EXITED exit=137 reason=OOMKilled" ] || { echo "status: $output" >&2; false; }
 }
 
 @test "cri: a container whose command does not exist fails to start, saying which" {

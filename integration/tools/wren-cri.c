@@ -18,6 +18,7 @@
  *   wren-cri SOCKET update ID [RESOURCE OPTION...]   UpdateContainerResources (--memory ... --oom-score-adj)
  *   wren-cri SOCKET start ID | stop ID TIMEOUT | rm ID | stopp POD-ID | rmp POD-ID
  *   wren-cri SOCKET status ID                    state=CREATED|RUNNING|EXITED|UNKNOWN exit=N reason=…
+ *   wren-cri SOCKET stats ID                     cpu_ns=… memory_working_set=… memory_usage=…
  *   wren-cri SOCKET exec ID TIMEOUT CMD [ARG...]
  *       ExecSync: the command's stdout and stderr are written to ours; exits with its exit code.
  *
@@ -46,7 +47,7 @@ static void usage(void)
 	fputs("usage: wren-cri SOCKET version | runp NAME HANDLER LOGDIR CGROUP-PARENT | podstatus "
 	      "POD | create POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] | "
 	      "update ID OPTION... | start ID | stop ID TIMEOUT | rm ID | stopp POD | rmp POD | "
-	      "status ID | exec ID TIMEOUT CMD [ARG...]\n(see the comment at the top of "
+	      "status ID | stats ID | exec ID TIMEOUT CMD [ARG...]\n(see the comment at the top of "
 	      "integration/tools/wren-cri.c for the options)\n",
 	      stderr);
 	exit(2);
@@ -371,6 +372,27 @@ static int cmd_status(const char *id)
 	return 0;
 }
 
+static int cmd_stats(const char *id)
+{
+	Runtime__V1__ContainerStatsRequest req = RUNTIME__V1__CONTAINER_STATS_REQUEST__INIT;
+	Runtime__V1__ContainerStatsResponse *r;
+	const Runtime__V1__ContainerStats *st;
+
+	req.container_id = (char *)id;
+	r = call("ContainerStats", &req.base, UNPACK(runtime__v1__container_stats_response__unpack));
+	st = r->stats;
+	if (!st || !st->cpu || !st->cpu->usage_core_nano_seconds || !st->memory ||
+	    !st->memory->working_set_bytes || !st->memory->usage_bytes) {
+		fputs("wren-cri: ContainerStats: cpu or memory usage missing from the answer\n", stderr);
+		return 1;
+	}
+	printf("cpu_ns=%llu memory_working_set=%llu memory_usage=%llu\n",
+	       (unsigned long long)st->cpu->usage_core_nano_seconds->value,
+	       (unsigned long long)st->memory->working_set_bytes->value,
+	       (unsigned long long)st->memory->usage_bytes->value);
+	return 0;
+}
+
 static int cmd_exec(const char *id, const char *timeout, char **cmd, int n)
 {
 	Runtime__V1__ExecSyncRequest req = RUNTIME__V1__EXEC_SYNC_REQUEST__INIT;
@@ -447,6 +469,8 @@ int main(int argc, char **argv)
 		rc = cmd_create(argv + 3, argc - 3);
 	else if (!strcmp(verb, "update"))
 		rc = cmd_update(argv + 3, argc - 3);
+	else if (!strcmp(verb, "stats") && argc == 4)
+		rc = cmd_stats(argv[3]);
 	else if (!strcmp(verb, "status") && argc == 4)
 		rc = cmd_status(argv[3]);
 	else if (!strcmp(verb, "exec") && argc >= 6)
