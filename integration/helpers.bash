@@ -48,10 +48,12 @@ WREN_CTR_TIMEOUT=${WREN_CTR_TIMEOUT:-60}
 # containerd's default capability set (oci.populateDefaultUnixSpec): CHOWN DAC_OVERRIDE FOWNER FSETID KILL
 # SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
 DEFAULT_CAPS=00000000a80425fb
-# ctr 1.6 closes its end of the output FIFOs as soon as it sees the exit and drops what it has not read
-# yet: with runc on a loaded machine about 2 runs in 100 lost the whole output of `echo hello`. A test
-# that asserts on the output of a process keeps it alive a moment after its output: `...; $LINGER_SH`
-# in a shell, or wren-probe with $LINGER_ENV (ctr run flags) / WREN_PROBE_LINGER_MS in a spec.
+# ctr (1.6, 1.7 and 2.x alike) closes its end of the output FIFOs as soon as it sees the exit and drops
+# what it has not read yet: with runc on a loaded machine about 2 runs in 100 lost the whole output of
+# `echo hello`. wren holds an exit back until its output is read (docs/compatibility.md, "Output before
+# the exit"); runc-v2 does not, so a test that asserts on the output of a process keeps it alive a moment
+# after its output: `...; $LINGER_SH` in a shell, or wren-probe with $LINGER_ENV (ctr run flags) /
+# WREN_PROBE_LINGER_MS in a spec.
 LINGER_SH="sleep 0.3"
 LINGER_ENV=(--env WREN_PROBE_LINGER_MS=300)
 
