@@ -85,10 +85,15 @@ write_config() {
 	EOF
 	[ "${WREN_CONTAINERD_CRI:-0}" = 1 ] || return 0
 	# CRI, as a node would set it for wren: RuntimeClass handlers "wren" and "runc". The pause image
-	# is the test image's (hack/image.sh's pause tag, imported into k8s.io). Pods share the host's
-	# network in the tests, so no CNI plugin is needed. This root cannot lower oom_score_adj, as the
-	# kubelet asks for sandboxes (testing.md): CRI clamps it.
+	# is the test image's (hack/image.sh's pause tag, imported into k8s.io). The network plugin is
+	# integration/cri/cni-plugin (a dummy interface in the pod's own network namespace, nothing on
+	# the host), also as CRI's loopback. This root cannot lower oom_score_adj, as the kubelet asks for
+	# sandboxes (testing.md): CRI clamps it.
 	mkdir -p "$dir/cni/bin" "$dir/cni/conf"
+	ln -sf "$repo/integration/cri/cni-plugin" "$dir/cni/bin/wren-dummy"
+	ln -sf "$repo/integration/cri/cni-plugin" "$dir/cni/bin/loopback"
+	echo '{"cniVersion": "0.4.0", "name": "wren-test", "plugins": [{"type": "wren-dummy"}]}' \
+		>"$dir/cni/conf/10-wren-test.conflist"
 	cat >>"$config" <<-EOF
 		  [plugins."io.containerd.grpc.v1.cri"]
 		    sandbox_image = "docker.io/wren/busybox:pause"

@@ -17,7 +17,7 @@ teardown() { cri_teardown; }
 	run_pod
 	run cri podstatus "$POD"
 	assert_status 0
-	[ "$output" = "state=READY handler=$HANDLER" ] || { echo "podstatus: $output" >&2; false; }
+	[ "$output" = "state=READY handler=$HANDLER ip=" ] || { echo "podstatus: $output" >&2; false; }
 	ctr1=$(new_container c1 sleep 1000)
 	ctr2=$(new_container c2 sleep 1000)
 	cri start "$ctr1"
@@ -34,6 +34,27 @@ teardown() { cri_teardown; }
 	esac
 	# the pod's containers share its pid namespace: the sandbox's process sees theirs
 	[ "$(readlink "/proc/$pid1/ns/pid")" = "$(readlink "/proc/$sandbox_pid/ns/pid")" ]
+}
+
+@test "cri: a pod with a network of its own: the sandbox joins CRI's namespace, its containers the sandbox's" {
+	local c sandbox_pid pid netns
+	run_pod --pod-network
+	run cri podstatus "$POD"
+	assert_status 0
+	[ "$output" = "state=READY handler=$HANDLER ip=192.0.2.2" ] || { echo "podstatus: $output" >&2; false; }
+	c=$(new_container c1 sleep 1000)
+	cri start "$c"
+	sandbox_pid=$(cri_pid "$POD")
+	pid=$(cri_pid "$c")
+	netns=$(readlink "/proc/$sandbox_pid/ns/net")
+	[ "$netns" != "$(readlink /proc/self/ns/net)" ]
+	[ "$(readlink "/proc/$pid/ns/net")" = "$netns" ]
+	# the same namespace as the one CRI pinned and the plugin set up: eth0 with its address, and the
+	# pod's hostname in a UTS namespace of its own
+	run cri exec "$c" 10 sh -c 'ip -o -4 addr show dev eth0; hostname'
+	assert_status 0
+	assert_contains "$output" "192.0.2.2/32"
+	assert_contains "$output" "$POD_NAME"
 }
 
 @test "cri: ExecSync gives the command's stdout, stderr and exit code" {
@@ -164,13 +185,19 @@ teardown() { cri_teardown; }
 	assert_status 0
 }
 
-@test "cri: removing the pod leaves no shim, process, cgroup or mount behind" {
-	local c shim sandbox_pid left
-	run_pod
+@test "cri: removing the pod leaves no shim, process, cgroup, mount or network namespace behind" {
+	local c shim sandbox_pid left f pin="" ino
+	run_pod --pod-network
 	c=$(new_container c1 sleep 1000)
 	cri start "$c"
 	sandbox_pid=$(cri_pid "$POD")
 	shim=$(parent_of "$sandbox_pid")
+	# the bind mount by which CRI pins the pod's network namespace
+	ino=$(stat -L -c %i "/proc/$sandbox_pid/ns/net")
+	for f in /var/run/netns/*; do
+		[ "$(stat -L -c %i "$f" 2>/dev/null)" = "$ino" ] && pin=$f
+	done
+	[ -n "$pin" ] || { echo "no pin of the pod's network namespace in /var/run/netns" >&2; false; }
 	cri stopp "$POD"
 	cri rmp "$POD"
 	for _ in $(seq 50); do
@@ -183,6 +210,7 @@ teardown() { cri_teardown; }
 		find /sys/fs/cgroup/ -maxdepth 3 -type d \( -name "$POD" -o -name "$c" \) 2>/dev/null
 		grep -e "$POD" -e "$c" /proc/self/mountinfo | awk '{ print "mount " $5 }'
 		ctr_k8s containers ls -q | grep -x -e "$POD" -e "$c"
+		[ -e "$pin" ] && echo "network namespace $pin"
 		true
 	)
 	[ -z "$left" ] || { echo "left behind: $left" >&2; false; }

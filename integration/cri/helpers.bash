@@ -74,9 +74,10 @@ cri_teardown() {
 cri() { "$CRI" "$CTR_ADDRESS" "$@"; }
 ctr_k8s() { ctr --address "$CTR_ADDRESS" -n k8s.io "$@"; }
 
-# run_pod: a pod sandbox under $HANDLER; sets POD (its id).
+# run_pod [--pod-network]: a pod sandbox under $HANDLER, with the host's network or (--pod-network) one
+# of its own made by CRI and integration/cri/cni-plugin; sets POD (its id).
 run_pod() {
-	POD=$(cri runp "$POD_NAME" "$HANDLER" "$LOGDIR" "$CGPARENT") || return 1
+	POD=$(cri runp "$POD_NAME" "$HANDLER" "$LOGDIR" "$CGPARENT" "$@") || return 1
 	echo "$POD" >>"$BATS_TEST_TMPDIR/pods"
 }
 

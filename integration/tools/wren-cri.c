@@ -4,11 +4,11 @@
  * messages are protobuf-c from protos/k8s/cri/runtime/v1/runtime.proto.
  *
  *   wren-cri SOCKET version                      runtime_name=… runtime_version=… api=…
- *   wren-cri SOCKET runp NAME HANDLER LOGDIR CGROUP-PARENT
+ *   wren-cri SOCKET runp NAME HANDLER LOGDIR CGROUP-PARENT [--pod-network]
  *       RunPodSandbox with the given runtime handler; prints the sandbox id. The pod shares the
- *       host's network (no CNI here) and has its own pid and ipc namespaces; its containers' logs
- *       go under LOGDIR.
- *   wren-cri SOCKET podstatus POD-ID             state=READY|NOTREADY handler=…
+ *       host's network, or with --pod-network has one of its own (CRI makes it and runs the CNI
+ *       plugin); it has its own pid and ipc namespaces; its containers' logs go under LOGDIR.
+ *   wren-cri SOCKET podstatus POD-ID             state=READY|NOTREADY handler=… ip=…
  *   wren-cri SOCKET create POD-ID POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...]
  *       CreateContainer (the sandbox's config is made again from POD-NAME, LOGDIR and
  *       CGROUP-PARENT, as the kubelet sends it again); its log is LOGDIR/NAME.log. Prints the id.
@@ -44,7 +44,7 @@ static grpc_channel *channel;
 
 static void usage(void)
 {
-	fputs("usage: wren-cri SOCKET version | runp NAME HANDLER LOGDIR CGROUP-PARENT | podstatus "
+	fputs("usage: wren-cri SOCKET version | runp NAME HANDLER LOGDIR CGROUP-PARENT [--pod-network] | podstatus "
 	      "POD | create POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] | "
 	      "update ID OPTION... | start ID | stop ID TIMEOUT | rm ID | stopp POD | rmp POD | "
 	      "status ID | stats ID | exec ID TIMEOUT CMD [ARG...]\n(see the comment at the top of "
@@ -155,7 +155,8 @@ struct pod {
 	char uid[160];
 };
 
-static void pod_config(struct pod *p, const char *name, const char *logdir, const char *cgparent)
+static void pod_config(struct pod *p, const char *name, const char *logdir, const char *cgparent,
+		       int pod_network)
 {
 	p->config = (Runtime__V1__PodSandboxConfig)RUNTIME__V1__POD_SANDBOX_CONFIG__INIT;
 	p->meta = (Runtime__V1__PodSandboxMetadata)RUNTIME__V1__POD_SANDBOX_METADATA__INIT;
@@ -167,15 +168,17 @@ static void pod_config(struct pod *p, const char *name, const char *logdir, cons
 	p->meta.name = (char *)name;
 	p->meta.uid = p->uid;
 	p->meta.namespace_ = "wren-cri";
-	p->ns.network = RUNTIME__V1__NAMESPACE_MODE__NODE;
+	p->ns.network = pod_network ? RUNTIME__V1__NAMESPACE_MODE__POD : RUNTIME__V1__NAMESPACE_MODE__NODE;
 	p->ns.pid = RUNTIME__V1__NAMESPACE_MODE__POD;
 	p->ns.ipc = RUNTIME__V1__NAMESPACE_MODE__POD;
 	p->sec.namespace_options = &p->ns;
 	p->lx.cgroup_parent = (char *)cgparent;
 	p->lx.security_context = &p->sec;
 	p->config.metadata = &p->meta;
-	/* no hostname: with the host's network the pod has the host's UTS namespace, and the
-	 * kubelet sends none then (a runtime refuses to set one without a UTS namespace) */
+	/* the kubelet names the pod's host only when it has a network (and UTS namespace) of its
+	 * own: with the host's, a runtime refuses to set one */
+	if (pod_network)
+		p->config.hostname = (char *)name;
 	p->config.log_directory = (char *)logdir;
 	p->config.linux_config = &p->lx;
 }
@@ -193,13 +196,13 @@ static int cmd_version(void)
 }
 
 static int cmd_runp(const char *name, const char *handler, const char *logdir,
-		    const char *cgparent)
+		    const char *cgparent, int pod_network)
 {
 	Runtime__V1__RunPodSandboxRequest req = RUNTIME__V1__RUN_POD_SANDBOX_REQUEST__INIT;
 	Runtime__V1__RunPodSandboxResponse *r;
 	struct pod p;
 
-	pod_config(&p, name, logdir, cgparent);
+	pod_config(&p, name, logdir, cgparent, pod_network);
 	req.config = &p.config;
 	req.runtime_handler = (char *)handler;
 	r = call("RunPodSandbox", &req.base, UNPACK(runtime__v1__run_pod_sandbox_response__unpack));
@@ -219,10 +222,10 @@ static int cmd_podstatus(const char *id)
 		fputs("wren-cri: PodSandboxStatus: no status in the answer\n", stderr);
 		return 1;
 	}
-	printf("state=%s handler=%s\n",
+	printf("state=%s handler=%s ip=%s\n",
 	       r->status->state == RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY ? "READY"
 										   : "NOTREADY",
-	       r->status->runtime_handler);
+	       r->status->runtime_handler, r->status->network ? r->status->network->ip : "");
 	return 0;
 }
 
@@ -313,7 +316,7 @@ static int cmd_create(char **a, int n)
 	/* POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] */
 	if (n < 7)
 		usage();
-	pod_config(&p, a[1], a[2], a[3]);
+	pod_config(&p, a[1], a[2], a[3], 0);
 	meta.name = a[4];
 	image.image = a[5];
 	snprintf(log_path, sizeof(log_path), "%s.log", a[4]);
@@ -462,7 +465,9 @@ int main(int argc, char **argv)
 	if (!strcmp(verb, "version"))
 		rc = cmd_version();
 	else if (!strcmp(verb, "runp") && argc == 7)
-		rc = cmd_runp(argv[3], argv[4], argv[5], argv[6]);
+		rc = cmd_runp(argv[3], argv[4], argv[5], argv[6], 0);
+	else if (!strcmp(verb, "runp") && argc == 8 && !strcmp(argv[7], "--pod-network"))
+		rc = cmd_runp(argv[3], argv[4], argv[5], argv[6], 1);
 	else if (!strcmp(verb, "podstatus") && argc == 4)
 		rc = cmd_podstatus(argv[3]);
 	else if (!strcmp(verb, "create"))
