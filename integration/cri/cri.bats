@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2154,SC2016 # $stderr comes from bats run; container shell code stays in single quotes
+# shellcheck disable=SC2154,SC2016,SC2034 # $stderr comes from bats run; container shell code stays in single
+# quotes; HOST_MOUNTS is for the teardown (helpers.bash)
 # Kubernetes' path to wren: containerd's CRI plugin with a RuntimeClass handler whose runtime_type is
 # io.containerd.wren.v2, driven over CRI as the kubelet drives it (pod sandbox, containers in it,
 # ExecSync, logs, stop, removal).
@@ -169,6 +170,32 @@ teardown() { cri_teardown; }
 	cri start "$c"
 	wait_for_state "$c" EXITED
 	[ "$output" = "state=EXITED exit=137 reason=OOMKilled" ] || { echo "status: $output" >&2; false; }
+}
+
+@test "cri: hostPath volumes: read-write, read-only, and a host mount propagated into the container" {
+	local c vol=$BATS_TEST_TMPDIR/vol ro=$BATS_TEST_TMPDIR/ro
+	mkdir -p "$vol" "$ro"
+	# CRI takes HostToContainer only from a shared or slave mount (a CSI driver's mount point is)
+	mount -t tmpfs wren-cri-vol "$vol"
+	HOST_MOUNTS=$vol
+	mount --make-shared "$vol"
+	mkdir "$vol/sub"
+	echo host-file >"$ro/f"
+	run_pod
+	c=$(new_container c1 --mount "$vol:/data:host-to-container" --mount "$ro:/ro:ro" sleep 1000)
+	cri start "$c"
+	run cri exec "$c" 10 sh -c 'echo from-ctr >/data/w; cat /ro/f; echo x >/ro/g'
+	[ "$status" -ne 0 ] || { echo "a write to the read-only volume succeeded" >&2; false; }
+	assert_contains "$output" host-file
+	assert_contains "$output" "Read-only file system"
+	[ "$(cat "$vol/w")" = from-ctr ]
+	[ ! -e "$ro/g" ]
+	# made on the host after the container started, seen in it
+	mount -t tmpfs wren-cri-sub "$vol/sub"
+	echo late >"$vol/sub/late"
+	run cri exec "$c" 10 cat /data/sub/late
+	assert_status 0
+	[ "$output" = late ]
 }
 
 @test "cri: a container whose command does not exist fails to start, saying which" {

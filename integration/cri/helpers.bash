@@ -68,6 +68,8 @@ cri_teardown() {
 		"$CRI" "$CTR_ADDRESS" stopp "$p" >/dev/null 2>&1 || true
 		"$CRI" "$CTR_ADDRESS" rmp "$p" >/dev/null 2>&1 || true
 	done <"$BATS_TEST_TMPDIR/pods"
+	# a test's own host mounts (hostPath volumes), once no container holds them
+	[ -z "${HOST_MOUNTS:-}" ] || umount -R "$HOST_MOUNTS" 2>/dev/null || true
 	return 0
 }
 

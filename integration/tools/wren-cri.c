@@ -15,6 +15,7 @@
  *       Options, as the kubelet fills LinuxContainerConfig from a pod spec:
  *         --memory BYTES  --cpu-shares N  --cpu-quota US  --cpu-period US  --oom-score-adj N
  *         --user UID  --read-only  --no-new-privs  --seccomp-runtime-default
+ *         --mount HOST-PATH:CONTAINER-PATH[:ro][:host-to-container]   (a hostPath volume; up to 8)
  *   wren-cri SOCKET update ID [RESOURCE OPTION...]   UpdateContainerResources (--memory ... --oom-score-adj)
  *   wren-cri SOCKET start ID | stop ID TIMEOUT | rm ID | stopp POD-ID | rmp POD-ID
  *   wren-cri SOCKET status ID                    state=CREATED|RUNNING|EXITED|UNKNOWN exit=N reason=…
@@ -237,7 +238,35 @@ struct linux_opts {
 	Runtime__V1__Int64Value user;
 	Runtime__V1__SecurityProfile seccomp;
 	int any_res, any_sec;
+	Runtime__V1__Mount mounts[8], *mount_ptrs[8];
+	size_t n_mounts;
 };
+
+/* HOST:CONTAINER[:ro][:host-to-container] (the string is split in place) */
+static void parse_mount(struct linux_opts *o, char *spec)
+{
+	Runtime__V1__Mount *m;
+	char *opt;
+
+	if (o->n_mounts == 8)
+		usage();
+	m = &o->mounts[o->n_mounts];
+	*m = (Runtime__V1__Mount)RUNTIME__V1__MOUNT__INIT;
+	m->host_path = strsep(&spec, ":");
+	m->container_path = strsep(&spec, ":");
+	if (!m->container_path || !*m->host_path || !*m->container_path)
+		usage();
+	while ((opt = strsep(&spec, ":"))) {
+		if (!strcmp(opt, "ro"))
+			m->readonly = 1;
+		else if (!strcmp(opt, "host-to-container"))
+			m->propagation = RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_HOST_TO_CONTAINER;
+		else
+			usage();
+	}
+	o->mount_ptrs[o->n_mounts] = m;
+	o->n_mounts++;
+}
 
 static void linux_opts_init(struct linux_opts *o)
 {
@@ -248,6 +277,7 @@ static void linux_opts_init(struct linux_opts *o)
 	o->user = (Runtime__V1__Int64Value)RUNTIME__V1__INT64_VALUE__INIT;
 	o->seccomp = (Runtime__V1__SecurityProfile)RUNTIME__V1__SECURITY_PROFILE__INIT;
 	o->any_res = o->any_sec = 0;
+	o->n_mounts = 0;
 }
 
 /* Consume the options at a[0..n); returns how many were. */
@@ -270,6 +300,8 @@ static int linux_opts_parse(struct linux_opts *o, char **a, int n)
 			    RUNTIME__V1__SECURITY_PROFILE__PROFILE_TYPE__RuntimeDefault;
 			o->sec.seccomp = &o->seccomp;
 			o->any_sec = 1;
+		} else if (has_value && !strcmp(opt, "--mount")) {
+			parse_mount(o, a[++i]);
 		} else if (has_value && !strcmp(opt, "--user")) {
 			o->user.value = atoll(a[++i]);
 			o->sec.run_as_user = &o->user;
@@ -330,6 +362,8 @@ static int cmd_create(char **a, int n)
 	cfg.n_command = (size_t)(n - 6 - used);
 	cfg.log_path = log_path;
 	cfg.linux_config = &lo.cfg;
+	cfg.mounts = lo.mount_ptrs;
+	cfg.n_mounts = lo.n_mounts;
 	req.pod_sandbox_id = a[0];
 	req.config = &cfg;
 	req.sandbox_config = &p.config;
@@ -348,7 +382,7 @@ static int cmd_update(char **a, int n)
 	if (n < 2)
 		usage();
 	linux_opts_init(&lo);
-	if (linux_opts_parse(&lo, a + 1, n - 1) != n - 1 || lo.any_sec)
+	if (linux_opts_parse(&lo, a + 1, n - 1) != n - 1 || lo.any_sec || lo.n_mounts)
 		usage();
 	req.container_id = a[0];
 	req.linux_resources = &lo.res;
