@@ -178,7 +178,8 @@ static void conn_read(struct ttrpc_conn *c)
 		if (conn_gone(c) || !c->reading || out_paused(c))
 			return;
 		conn_in_room(c);
-		ssize_t n = read(c->src.fd, c->in + c->in_len, c->in_cap - c->in_len);
+		size_t room = c->in_cap - c->in_len;
+		ssize_t n = read(c->src.fd, c->in + c->in_len, room);
 		if (n == 0) {
 			conn_fail(c, 0);
 			return;
@@ -192,6 +193,11 @@ static void conn_read(struct ttrpc_conn *c)
 		}
 		c->in_len += (size_t)n;
 		conn_process_input(c);
+		/* A read that did not fill the room took all the socket had: no second read just to
+		 * be told EAGAIN (one system call per message saved). The loop's epoll is
+		 * level-triggered, so bytes that arrive meanwhile wake it again. */
+		if ((size_t)n < room)
+			return;
 	}
 }
 
