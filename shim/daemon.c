@@ -27,17 +27,23 @@
 static void on_signal(struct ttrpc_source *src, uint32_t events)
 {
 	struct shim *s = (struct shim *)((char *)src - offsetof(struct shim, signals));
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[8];
 	bool child = false;
+	ssize_t n;
 
-	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
-			child = true;
-		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			log_info("signal %u: shutting down", si.ssi_signo);
-			shim_begin_exit(s);
+	/* Several at a time; a read that does not fill the array took all there was (the loop's
+	 * epoll is level-triggered, so no second read to be told EAGAIN). */
+	do {
+		n = read(src->fd, si, sizeof(si));
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(si[0]); i++) {
+			if (si[i].ssi_signo == SIGCHLD)
+				child = true;
+			else if (si[i].ssi_signo == SIGTERM || si[i].ssi_signo == SIGINT) {
+				log_info("signal %u: shutting down", si[i].ssi_signo);
+				shim_begin_exit(s);
+			}
 		}
-	}
+	} while (n == (ssize_t)sizeof(si));
 	if (!child)
 		return;
 	for (;;) {
