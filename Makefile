@@ -57,8 +57,11 @@ SHIM_BIN   := $(BUILD)/bin/containerd-shim-wren-v2
 
 UNIT_SRC   := $(wildcard ttrpc/tests/test_*.c runtime/tests/test_*.c shim/tests/test_*.c)
 UNIT_BIN   := $(patsubst %.c,$(BUILD)/tests/%,$(subst /tests/,_,$(UNIT_SRC)))
-TOOL_SRC   := $(wildcard integration/tools/*.c)
+TOOL_SRC   := $(filter-out integration/tools/wren-cri.c,$(wildcard integration/tools/*.c))
 TOOL_BIN   := $(patsubst integration/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
+# The CRI client needs gRPC (libgrpc-dev): built for the integration suites only, so that `make` and
+# `make install` need nothing beyond the shim's own dependencies.
+CRI_BIN    := $(BUILD)/bin/wren-cri
 
 .PHONY: all install clean deps unit integration test demo fuzz format check-format asan bench test-matrix test-cgv2
 
@@ -147,7 +150,7 @@ unit: $(UNIT_BIN)
 deps:
 	@hack/deps.sh
 
-integration: all
+integration: all $(CRI_BIN)
 	@hack/integration.sh
 
 test: deps
@@ -187,10 +190,10 @@ bench:
 # ---- containerd versions and cgroup v2 (issue 4) ---------------------------------------------------
 # The integration suite against containerd 1.6.20, 1.7.24 and 2.1.9 (the newer two: Debian .debs, unpacked
 # into a cache by hack/fetch-containerd.sh). WREN_MATRIX_RUNTIMES adds io.containerd.runc.v2.
-test-matrix: all
+test-matrix: all $(CRI_BIN)
 	@hack/test-matrix.sh
 
 # The cgroup tests in a pure cgroup v2 QEMU guest (hack/cgv2-vm.sh runs hack/cgv2-guest.sh inside).
-test-cgv2: all $(BUILD)/tests/runtime_test_cgroup $(BUILD)/tests/runtime_test_cgroup_join
+test-cgv2: all $(CRI_BIN) $(BUILD)/tests/runtime_test_cgroup $(BUILD)/tests/runtime_test_cgroup_join
 	@hack/image.sh >/dev/null
 	@hack/cgv2-vm.sh

@@ -39,6 +39,11 @@ done
 if [ "$RUNTIME" = io.containerd.wren.v2 ] && [ ! -x build/bin/containerd-shim-wren-v2 ]; then
 	echo "integration.sh: warning: build/bin/containerd-shim-wren-v2 is not built; tests will fail" >&2
 fi
+if [ ${#cri[@]} -gt 0 ] && [ ! -x build/bin/wren-cri ]; then
+	echo "integration.sh: build/bin/wren-cri, the CRI tests' client, is not built (make integration" \
+		"builds it; it needs libgrpc-dev: hack/deps.sh)" >&2
+	exit 1
+fi
 
 tmp=$(mktemp -d /tmp/wren-it.XXXXXX)
 # shellcheck disable=SC2317 # called by the EXIT trap
