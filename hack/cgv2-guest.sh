@@ -93,7 +93,8 @@ integration_run() {
 		WREN_KEEP_LOG="$results/$short.containerd.log" hack/integration.sh "${bats_args[@]}" 2>&1 | tee "$tap" || irc=$?
 	pass=$(grep -c '^ok ' "$tap" || true)
 	fail=$(grep -c '^not ok ' "$tap" || true)
-	total=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -n 1)
+	# one plan line per suite (integration/ and integration/cri/)
+	total=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | awk '{ t += $1 } END { if (NR) print t }')
 	line=$(printf '%-28s %s  %s/%s pass' "integration $short" \
 		"$([ "$irc" = 0 ] && [ "$fail" = 0 ] && [ -n "$total" ] && echo pass || echo FAIL)" "$pass" "${total:-?}")
 	if [ "$irc" != 0 ] || [ "$fail" != 0 ] || [ -z "$total" ]; then

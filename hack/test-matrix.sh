@@ -53,8 +53,8 @@ for v in "${versions[@]}"; do
 			hack/integration.sh "$@" 2>&1 | tee "$tap" || rc=$?
 		pass=$(grep -c '^ok ' "$tap" || true)
 		fail=$(grep -c '^not ok ' "$tap" || true)
-		total=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | head -n 1)
-		total=${total:-0}
+		# one plan line per suite (integration/ and integration/cri/)
+		total=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tap" | awk '{ t += $1 } END { print t + 0 }')
 		status=pass
 		if [ "$rc" != 0 ] || [ "$fail" != 0 ] || [ "$pass" != "$total" ] || [ "$total" = 0 ]; then
 			status=FAIL
