@@ -111,6 +111,20 @@ slow_reader() {
 	done
 }
 
+# The wait for the reader is bounded: `ctr run -d` leaves and no one reads the FIFO any more.
+@test "stdio: an exit whose output no one reads still comes out, after a bounded wait" {
+	# it writes once ctr has surely gone (ctr copies the output until then)
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c 'sleep 1; head -c 10000 /dev/zero; exit 3' >/dev/null
+	wait_for_status "$CID" STOPPED 100
+	run ctr_ task ls
+	assert_contains "$output" "$CID"
+	ctr_ task delete "$CID" >/dev/null
+	if [ "$RUNTIME" = io.containerd.wren.v2 ]; then
+		grep -F "process $CID: its client left" "$WREN_CONTAINERD_LOG" | grep -q "bytes of its output unread" ||
+			{ echo "no warning about the unread output in the containerd log" >&2; false; }
+	fi
+}
+
 @test "stdio: an exec's stdin reaches it, and its EOF too once ctr closed stdin (CloseIO)" {
 	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sleep 100
 	wait_for_status "$CID" RUNNING
