@@ -11,7 +11,8 @@
 #               config), shellcheck (lint of the scripts), util-linux (setsid, mount tools), bsdutils
 #               (script: a terminal for ctr -t in tty.bats), coreutils, criu (checkpoint.bats: where criu
 #               cannot work on this kernel, the failure path is what runs), libgrpc-dev (gRPC's C core:
-#               the transport of integration/tools/wren-cri, the CRI client of integration/cri/)
+#               the transport of integration/tools/wren-cri, the CRI client of integration/cri/), iproute2
+#               (ip: integration/cri/cni-plugin sets up the pods' network namespaces with it)
 set -euo pipefail
 
 packages=(
@@ -20,7 +21,7 @@ packages=(
 	libseccomp-dev libcap-dev libcgroup-dev libcjson-dev
 	libcmocka-dev clang libclang-rt-14-dev
 	bats containerd runc busybox-static umoci jq shellcheck util-linux bsdutils
-	criu libgrpc-dev
+	criu libgrpc-dev iproute2
 )
 
 missing=()
