@@ -113,13 +113,9 @@ wait_for_state() {
 }
 
 # cri_cg_file ID CONTROLLER FILE: a cgroup file of container ID, which the kubelet's cgroupfs driver
-# puts at <cgroup parent>/<id> (CONTROLLER is for hybrid and v1 hosts; pure v2 has one hierarchy).
+# puts at <cgroup parent>/<id>: ../helpers.bash's cg_dir with the pod's parent where ctr's namespace is.
 cri_cg_file() {
-	if [ -d /sys/fs/cgroup/memory ]; then
-		echo "/sys/fs/cgroup/$2$CGPARENT/$1/$3"
-	else
-		echo "/sys/fs/cgroup$CGPARENT/$1/$3"
-	fi
+	echo "$(WREN_NS=${CGPARENT#/} cg_dir "$1" "$2")/$3"
 }
 
 # status_field PID NAME: a field of /proc/PID/status (the first number of Uid: and the like)
