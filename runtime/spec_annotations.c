@@ -107,18 +107,13 @@ static int find_annotations(const char *json, size_t len, const char **v, const 
 	}
 }
 
-char *rt_spec_peek_annotation(const char *bundle, const char *const *keys, size_t n_keys)
+char *spec_peek_annotation_json(const char *buf, size_t len, const char *const *keys, size_t n_keys)
 {
-	_cleanup_free_ char *path = xstrjoin(bundle, "/config.json", NULL);
-	_cleanup_free_ char *buf = NULL;
 	_cleanup_spec_arena_ struct spec_arena arena = SPEC_ARENA_INIT;
 	const cJSON *root, *ann = NULL;
 	const char *v = NULL, *vend = NULL;
-	size_t len = 0;
 	int r;
 
-	if (read_file(path, SPEC_MAX_SIZE, &buf, &len) < 0)
-		return NULL;
 	r = find_annotations(buf, len, &v, &vend);
 	if (r == 0)
 		return NULL;
@@ -139,4 +134,15 @@ char *rt_spec_peek_annotation(const char *bundle, const char *const *keys, size_
 			return xstrdup(e->valuestring);
 	}
 	return NULL;
+}
+
+char *rt_spec_peek_annotation(const char *bundle, const char *const *keys, size_t n_keys)
+{
+	_cleanup_free_ char *path = xstrjoin(bundle, "/config.json", NULL);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	if (read_file(path, SPEC_MAX_SIZE, &buf, &len) < 0)
+		return NULL;
+	return spec_peek_annotation_json(buf, len, keys, n_keys);
 }

@@ -21,6 +21,13 @@
 /* config.json is untrusted input: bound what we are willing to parse (architecture.md §5). */
 #define SPEC_MAX_SIZE (16u << 20)
 
+/* ---- spec_annotations.c -----------------------------------------------------------------------
+ */
+
+/* rt_spec_peek_annotation on config.json's text. */
+char *spec_peek_annotation_json(const char *json, size_t len, const char *const *keys,
+				size_t n_keys);
+
 /* ---- spec_json.c ------------------------------------------------------------------------------
  */
 
