@@ -11,9 +11,12 @@
 #include "runtime/spec_json.h"
 #include "runtime/util.h"
 
+/* Whitespace as cJSON reads it, which the full parse of the spec uses: every byte up to ' ',
+ * control characters and NUL included. Any narrower set would let the scan and the parse see
+ * different documents. */
 static const char *skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+	while (p < end && (unsigned char)*p <= ' ')
 		p++;
 	return p;
 }
@@ -42,7 +45,7 @@ static const char *skip_value(const char *p, const char *end)
 	if (p < end && *p == '"')
 		return skip_string(p, end, &esc);
 	if (p < end && *p != '{' && *p != '[') {
-		while (p < end && !strchr(",}] \t\n\r", *p))
+		while (p < end && (unsigned char)*p > ' ' && *p != ',' && *p != '}' && *p != ']')
 			p++;
 		return p;
 	}
@@ -63,7 +66,8 @@ static const char *skip_value(const char *p, const char *end)
 }
 
 /* The text of the top-level "annotations" value: 1 found, 0 absent, -1 when the scan cannot
- * tell (bad JSON, or an escaped key that might spell "annotations"). */
+ * tell (bad JSON, or a key with an escape or a NUL byte, which might read as "annotations" once
+ * cJSON has decoded it into a C string). */
 static int find_annotations(const char *json, size_t len, const char **v, const char **vend)
 {
 	const char *p = json, *end = json + len;
@@ -85,6 +89,8 @@ static int find_annotations(const char *json, size_t len, const char **v, const 
 		if (!p || esc)
 			return -1;
 		ke = p - 1;
+		if (memchr(k, 0, (size_t)(ke - k)))
+			return -1;
 		p = skip_ws(p, end);
 		if (p == end || *p++ != ':')
 			return -1;

@@ -14,14 +14,14 @@
 
 static const char *const keys[] = {"io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id"};
 
-static char *peek(const char *json)
+static char *peek(const char *json, size_t len)
 {
 	char dir[] = "/tmp/wren-test-ann.XXXXXX";
 	char *path, *v;
 
 	assert_non_null(mkdtemp(dir));
 	path = xasprintf("%s/config.json", dir);
-	assert_int_equal(write_file(path, json, strlen(json), true), 0);
+	assert_int_equal(write_file(path, json, len, true), 0);
 	v = rt_spec_peek_annotation(dir, keys, 2);
 	unlink(path);
 	rmdir(dir);
@@ -29,9 +29,9 @@ static char *peek(const char *json)
 	return v;
 }
 
-static void expect(const char *json, const char *want)
+static void expect_n(const char *json, size_t len, const char *want)
 {
-	char *v = peek(json);
+	char *v = peek(json, len);
 
 	if (want) {
 		assert_non_null(v);
@@ -40,6 +40,11 @@ static void expect(const char *json, const char *want)
 		assert_null(v);
 	}
 	free(v);
+}
+
+static void expect(const char *json, const char *want)
+{
+	expect_n(json, strlen(json), want);
 }
 
 static void test_found_after_other_fields(void **state)
@@ -85,6 +90,22 @@ static void test_backslash_runs_before_quotes(void **state)
 	       "real");
 }
 
+/* cJSON, which parses the spec for Create, skips every byte up to ' ' as whitespace, NUL included,
+ * and reads a key up to its first NUL: the scan must see the same document (found by fuzz_spec). */
+static void test_control_bytes_read_as_cjson_reads_them(void **state)
+{
+	static const char ws[] = "{\"ociVersion\":\"0.0.2\",\"annotations\":\x01\0\0\0"
+				 "{\"io.containerd.runc.v2.group\":\"v\"}}";
+	static const char key[] = "{\"annotations\0x\":{\"io.containerd.runc.v2.group\":\"n\"}}";
+	static const char scalar[] =
+	    "{\"a\":1\0\x1f,\"annotations\":{\"io.containerd.runc.v2.group\":"
+	    "\"s\"}}";
+
+	expect_n(ws, sizeof(ws) - 1, "v");
+	expect_n(key, sizeof(key) - 1, "n");
+	expect_n(scalar, sizeof(scalar) - 1, "s");
+}
+
 static void test_invalid_json(void **state)
 {
 	expect("", NULL);
@@ -101,6 +122,7 @@ int main(void)
 	    cmocka_unit_test(test_absent_empty_or_wrong_type),
 	    cmocka_unit_test(test_escaped_key_falls_back_to_full_parse),
 	    cmocka_unit_test(test_backslash_runs_before_quotes),
+	    cmocka_unit_test(test_control_bytes_read_as_cjson_reads_them),
 	    cmocka_unit_test(test_invalid_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
