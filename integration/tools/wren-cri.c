@@ -283,13 +283,29 @@ static void linux_opts_init(struct linux_opts *o)
 /* Consume the options at a[0..n); returns how many were. */
 static int linux_opts_parse(struct linux_opts *o, char **a, int n)
 {
+	/* the kubelet's resources: each an int64 of LinuxContainerResources */
+	const struct {
+		const char *opt;
+		int64_t *field;
+	} res_opts[] = {
+	    {"--memory", &o->res.memory_limit_in_bytes}, {"--cpu-shares", &o->res.cpu_shares},
+	    {"--cpu-quota", &o->res.cpu_quota},		 {"--cpu-period", &o->res.cpu_period},
+	    {"--oom-score-adj", &o->res.oom_score_adj},
+	};
 	int i = 0;
 
 	while (i < n && !strncmp(a[i], "--", 2)) {
 		const char *opt = a[i];
 		int has_value = i + 1 < n;
+		size_t r;
 
-		if (!strcmp(opt, "--read-only")) {
+		for (r = 0; r < sizeof(res_opts) / sizeof(res_opts[0]); r++)
+			if (!strcmp(opt, res_opts[r].opt))
+				break;
+		if (has_value && r < sizeof(res_opts) / sizeof(res_opts[0])) {
+			*res_opts[r].field = atoll(a[++i]);
+			o->any_res = 1;
+		} else if (!strcmp(opt, "--read-only")) {
 			o->sec.readonly_rootfs = 1;
 			o->any_sec = 1;
 		} else if (!strcmp(opt, "--no-new-privs")) {
@@ -306,21 +322,6 @@ static int linux_opts_parse(struct linux_opts *o, char **a, int n)
 			o->user.value = atoll(a[++i]);
 			o->sec.run_as_user = &o->user;
 			o->any_sec = 1;
-		} else if (has_value && !strcmp(opt, "--memory")) {
-			o->res.memory_limit_in_bytes = atoll(a[++i]);
-			o->any_res = 1;
-		} else if (has_value && !strcmp(opt, "--cpu-shares")) {
-			o->res.cpu_shares = atoll(a[++i]);
-			o->any_res = 1;
-		} else if (has_value && !strcmp(opt, "--cpu-quota")) {
-			o->res.cpu_quota = atoll(a[++i]);
-			o->any_res = 1;
-		} else if (has_value && !strcmp(opt, "--cpu-period")) {
-			o->res.cpu_period = atoll(a[++i]);
-			o->any_res = 1;
-		} else if (has_value && !strcmp(opt, "--oom-score-adj")) {
-			o->res.oom_score_adj = atoll(a[++i]);
-			o->any_res = 1;
 		} else {
 			usage();
 		}
