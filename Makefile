@@ -35,7 +35,9 @@ HARDEN    := -D_FORTIFY_SOURCE=3 -fstack-protector-strong
 OPT       ?= -O2 -g
 CFLAGS    += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -DWREN_VERSION=\"$(VERSION)\" \
              -I. -I$(BUILD)/protos $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS   += $(EXTRA_LDFLAGS)
+# -z now: every symbol bound at start. An exec child shares the daemon's memory (runtime/exec_child.h)
+# and must not run the dynamic linker's lazy binding in a shared build.
+LDFLAGS   += -Wl,-z,now $(EXTRA_LDFLAGS)
 
 PROTOS     := $(shell find protos -name '*.proto' | sort)
 PROTO_C    := $(patsubst protos/%.proto,$(BUILD)/protos/%.pb-c.c,$(PROTOS))

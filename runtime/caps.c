@@ -59,12 +59,16 @@ static int last_cap(struct wren_err **err)
 	return cached_last_cap;
 }
 
-/* Names for messages, made when a message needs one (a failed step in a child) and kept. */
+/* Names for messages, made once by rt_caps_prime for children that may not allocate. */
 static char *names[64];
 
 void rt_caps_prime(void)
 {
-	last_cap(NULL);
+	int last = last_cap(NULL);
+
+	for (int c = 0; c <= last; c++)
+		if (names[c] == NULL)
+			names[c] = cap_name(c);
 }
 
 int rt_caps_last(struct wren_err **err)
@@ -74,9 +78,5 @@ int rt_caps_last(struct wren_err **err)
 
 const char *rt_caps_name(int c)
 {
-	if (c < 0 || c >= 64)
-		return NULL;
-	if (names[c] == NULL)
-		names[c] = cap_name(c);
-	return names[c];
+	return c >= 0 && c < 64 ? names[c] : NULL;
 }

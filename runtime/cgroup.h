@@ -41,6 +41,16 @@ int rt_cgroup_attach(const struct rt_cgroup *cg, pid_t pid, struct wren_err **er
 int rt_cgroup_prepare_join(struct rt_cgroup *cg, struct wren_err **err);
 int rt_cgroup_clone_fd(const struct rt_cgroup *cg);
 int rt_cgroup_join_self(const struct rt_cgroup *cg, bool born_in_place, struct wren_err **err);
+/* The same moves as steps, for a child that may not allocate (exec_child.c): write "0" to fd, and
+ * when that fails or fd < 0, to the file at path. Fills out[] (when not NULL) in
+ * rt_cgroup_join_self's order, the paths made by join(ud, dir, file); returns how many there are. */
+struct rt_cgroup_join_step {
+	int fd;
+	const char *path;
+};
+size_t rt_cgroup_join_steps(const struct rt_cgroup *cg, bool born_in_place,
+			    struct rt_cgroup_join_step *out,
+			    const char *(*join)(void *ud, const char *dir, const char *file), void *ud);
 /* Apply resources to the live cgroup (Update). */
 int rt_cgroup_update(const struct rt_cgroup *cg, const struct rt_resources *res,
 		     struct wren_err **err);

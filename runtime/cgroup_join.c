@@ -107,3 +107,30 @@ int rt_cgroup_join_self(const struct rt_cgroup *cg, bool born_in_place, struct w
 	}
 	return 0;
 }
+
+size_t rt_cgroup_join_steps(const struct rt_cgroup *cg, bool born_in_place,
+			    struct rt_cgroup_join_step *out,
+			    const char *(*join)(void *ud, const char *dir, const char *file), void *ud)
+{
+	size_t n = 0;
+
+	if (cg->mode == RT_CGROUP_V2) {
+		if (born_in_place)
+			return 0;
+		if (out)
+			out[0] = (struct rt_cgroup_join_step){-1, join(ud, cg->dir, "/cgroup.procs")};
+		return 1;
+	}
+	for (size_t i = 0; i < cg->n_dirs; i++) {
+		bool unified = is_unified(cg, i);
+
+		if (unified && born_in_place)
+			continue;
+		if (out)
+			out[n] = (struct rt_cgroup_join_step){
+			    unified || !cg->join_fds ? -1 : cg->join_fds[i],
+			    join(ud, cg->dirs[i], unified ? "/cgroup.procs" : "/tasks")};
+		n++;
+	}
+	return n;
+}

@@ -133,7 +133,7 @@ long rt_raw_set_user(uid_t uid, gid_t gid, const gid_t *gids, size_t n_gids,
 
 long rt_raw_stat(const char *path, struct stat *st)
 {
-#if RT_RAW_ASM
+#if RT_RAW_SHARED_VM
 	return rt_raw4(SYS_newfstatat, AT_FDCWD, path, st, 0);
 #else
 	return stat(path, st) < 0 ? -errno : 0;

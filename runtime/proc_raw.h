@@ -1,8 +1,9 @@
-/* Steps of a container child: the user and capability switch, the lookup of args[0], the home
- * directory from /etc/passwd. Through rawsys.h syscalls, with no allocation and no errno, written
- * for an exec child that shared the daemon's memory (withdrawn, see docs/performance.md) and kept
- * as the one implementation process.c wraps for both children. Each returns 0 or a negative errno
- * and, on failure, says why in m, in the words runc uses. */
+/* Steps of a container child that need no libc state: the user and capability switch, the lookup
+ * of args[0], the home directory from /etc/passwd. Through rawsys.h syscalls only, with no
+ * allocation, no lock and no errno, so that both kinds of child run the same code: the init (a
+ * fork of the daemon, through process.c) and an exec's child, which shares the daemon's memory
+ * (exec_child.c). Each returns 0 or a negative errno and, on failure, says why in m, in the words
+ * runc uses. */
 #ifndef WREN_PROC_RAW_H
 #define WREN_PROC_RAW_H
 
@@ -31,8 +32,7 @@ const char *rt_msg_str(struct rt_msg *m);
 /* setgroups, setresgid, the bounding set down to caps->bounding (while CAP_SETPCAP is there),
  * setresuid keeping the capabilities, then the effective, permitted and inheritable sets in one
  * capset and the ambient set rebuilt from empty. Capabilities above last_cap are not touched.
- * Messages name capabilities by rt_caps_name (which makes a name the first time one is needed: on a
- * failure, never on the way to execve). */
+ * Messages name capabilities by rt_caps_name (after rt_caps_prime). */
 long rt_raw_set_user(uid_t uid, gid_t gid, const gid_t *gids, size_t n_gids,
 		     const struct rt_caps *caps, int last_cap, struct rt_msg *m);
 

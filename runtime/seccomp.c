@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runtime/seccomp.h"
@@ -234,17 +232,4 @@ int rt_seccomp_compile(const struct rt_seccomp *sc, struct rt_seccomp_prog *out,
 			out->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
 	}
 	return 0;
-}
-
-int rt_seccomp_load_prog(const struct rt_seccomp_prog *prog, struct wren_err **err)
-{
-	struct sock_fprog fp = {.len = (unsigned short)prog->len, .filter = prog->filter};
-
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog->flags, &fp) == 0)
-		return 0;
-	/* kernels before 3.17 have only the prctl, which takes no flags */
-	if (errno == ENOSYS && prog->flags == 0 &&
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) == 0)
-		return 0;
-	return wren_err_errno(err, errno, "seccomp: load the filter");
 }

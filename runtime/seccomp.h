@@ -11,8 +11,8 @@
  * name syscalls this kernel or libseccomp does not know). */
 int rt_seccomp_load(const struct rt_seccomp *sc, struct wren_err **err);
 
-/* The same filter as a BPF program, made once per container by the daemon, so that each exec's
- * child only loads it (libseccomp's compile of a full profile costs ~12 ms of CPU). flags are the
+/* The same filter as a BPF program, for a child that loads it with the seccomp syscall itself
+ * (exec_child.c, which may not allocate): made once per container by the daemon. flags are the
  * SECCOMP_FILTER_FLAG_* seccomp_load would pass. filter is malloc'd. */
 struct sock_filter;
 struct rt_seccomp_prog {
@@ -22,7 +22,5 @@ struct rt_seccomp_prog {
 };
 int rt_seccomp_compile(const struct rt_seccomp *sc, struct rt_seccomp_prog *out,
 		       struct wren_err **err);
-/* Install prog in the calling process. */
-int rt_seccomp_load_prog(const struct rt_seccomp_prog *prog, struct wren_err **err);
 
 #endif

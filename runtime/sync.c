@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "runtime/rawsys.h"
 #include "runtime/sync.h"
 
 struct wire_hdr {
@@ -145,4 +146,21 @@ int rt_sync_expect(int fd, uint32_t want, int32_t *arg)
 	if (arg)
 		*arg = m.arg;
 	return 0;
+}
+
+/* ---- for a child sharing the daemon's memory (rawsys.h): no errno, no libc wrapper ---------- */
+
+long rt_sync_send_raw(int fd, uint32_t type, int32_t arg, const char *text, size_t n)
+{
+	struct wire_hdr h = {.type = type, .arg = arg, .len = (uint32_t)n};
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)text, n}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = n ? 2 : 1};
+	long w;
+
+	if (n > RT_SYNC_TEXT_MAX)
+		return -EMSGSIZE;
+	do
+		w = rt_raw3(SYS_sendmsg, fd, &mh, MSG_NOSIGNAL);
+	while (w == -EINTR);
+	return w < 0 ? w : 0;
 }

@@ -43,5 +43,8 @@ int rt_sync_recv(int fd, struct rt_sync_msg *m);
 /* Blocking receive for the child: waits for a message of type want; 0 on success, -1 with errno
  * (EPIPE on EOF, EPROTO on an unexpected type). *arg gets the message's arg if not NULL. */
 int rt_sync_expect(int fd, uint32_t want, int32_t *arg);
+/* rt_sync_send for a child that shares the daemon's memory (exec_child.c): 0 or a negative errno,
+ * and errno never touched. */
+long rt_sync_send_raw(int fd, uint32_t type, int32_t arg, const char *text, size_t n);
 
 #endif

@@ -1,5 +1,6 @@
 /* The runtime on real containers: a busybox rootfs in a temp dir, a config.json like containerd's
  * default spec, and a small poll loop standing in for the daemon's epoll. Needs root. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "runtime/exec_child.h"
+#include "runtime/process.h"
 #include "runtime/runtime.h"
 #include "runtime/util.h"
 #include "runtime/tests/test_bundle.h"
@@ -783,9 +786,10 @@ static char *exec_out(struct rt_container *c, uid_t uid, char **env, size_t n_en
 	return out;
 }
 
-/* An exec's environment (as clearenv+putenv leave it), HOME from /etc/passwd (proc_raw.c) and the
- * container's seccomp filter, compiled once per container and loaded by each exec. */
-static void test_exec_env_home_and_seccomp(void **state)
+/* The exec child shares the daemon's memory and builds the environment, HOME and the seccomp
+ * filter without libc's help (exec_child.c): the same results as a forked child, which is what it
+ * falls back to (and what it is under the sanitizers). */
+static void test_exec_env_home_and_seccomp_in_both_kinds_of_child(void **state)
 {
 	struct bundle *b = *state;
 	struct run run;
@@ -808,27 +812,29 @@ static void test_exec_env_home_and_seccomp(void **state)
 	    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
 	    "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}";
 	start_sleeper(b, id, &run);
-	/* a later entry replaces an earlier one in place, one without '=' removes it */
-	out = exec_out(run.c, 0, env, 5,
-		       "echo \"$A|${B-unset}|$HOME\"; env | grep -c '^A='; mkdir /tmp/x 2>&1 "
-		       "| grep -c 'not permitted'; grep Seccomp: /proc/self/status");
-	assert_string_equal(out, "3|unset|/root\n1\n1\nSeccomp:\t2\n");
-	free(out);
-	out = exec_out(run.c, 1000, env, 5, "echo $HOME");
-	assert_string_equal(out, "/home/app\n"); /* the last line, no newline */
-	free(out);
-	out = exec_out(run.c, 4242, env, 5, "echo $HOME");
-	assert_string_equal(out, "/\n"); /* not in /etc/passwd */
-	free(out);
-	out = exec_out(run.c, 0, env_home, 2, "echo $HOME");
-	assert_string_equal(out, "/set\n");
-	free(out);
+	for (int shared = 1; shared >= 0; shared--) {
+		bool was = rt_exec_child_set_shared_vm(shared);
+
+		/* a later entry replaces an earlier one in place, one without '=' removes it */
+		out = exec_out(run.c, 0, env, 5,
+			       "echo \"$A|${B-unset}|$HOME\"; env | grep -c '^A='; mkdir /tmp/x 2>&1 "
+			       "| grep -c 'not permitted'; grep Seccomp: /proc/self/status");
+		assert_string_equal(out, "3|unset|/root\n1\n1\nSeccomp:\t2\n");
+		free(out);
+		out = exec_out(run.c, 1000, env, 5, "echo $HOME");
+		assert_string_equal(out, "/home/app\n"); /* the last line, no newline */
+		free(out);
+		out = exec_out(run.c, 4242, env, 5, "echo $HOME");
+		assert_string_equal(out, "/\n"); /* not in /etc/passwd */
+		free(out);
+		out = exec_out(run.c, 0, env_home, 2, "echo $HOME");
+		assert_string_equal(out, "/set\n");
+		free(out);
+		rt_exec_child_set_shared_vm(was);
+	}
 	stop_sleeper(&run);
 }
 
-/* An exec that asks for its own oom_score_adj gets it, and the daemon (here: this test process)
- * keeps its own: the kernel would make them the same if the child shared the daemon's memory
- * (see exec.c). */
 static int own_oom_score_adj(int *out)
 {
 	_cleanup_free_ char *s = NULL;
@@ -839,6 +845,10 @@ static int own_oom_score_adj(int *out)
 	return 0;
 }
 
+/* The kernel keeps oom_score_adj the same in every process sharing an mm, unless the sharer is a
+ * vfork child: an exec that asks for its own value must get it without the daemon (here: this
+ * test process) getting it too, whichever kind of child it has. A CLONE_VM child that is not a
+ * vfork fails this. */
 static void test_exec_oom_score_adj_is_the_exec_s_alone(void **state)
 {
 	struct bundle *b = *state;
@@ -853,20 +863,89 @@ static void test_exec_oom_score_adj_is_the_exec_s_alone(void **state)
 
 	start_sleeper(b, id, &run);
 	assert_int_equal(own_oom_score_adj(&before), 0);
-	p.has_oom_score_adj = true;
-	p.oom_score_adj = before == 700 ? 600 : 700;
-	assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
-	assert_int_equal(atoi(out), p.oom_score_adj);
-	free(out);
-	assert_int_equal(own_oom_score_adj(&after), 0);
-	assert_int_equal(after, before);
-	/* the same value as ours */
-	p.oom_score_adj = before;
-	assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
-	assert_int_equal(atoi(out), before);
-	free(out);
-	assert_int_equal(own_oom_score_adj(&after), 0);
-	assert_int_equal(after, before);
+	for (int shared = 1; shared >= 0; shared--) {
+		bool was = rt_exec_child_set_shared_vm(shared);
+
+		p.has_oom_score_adj = true;
+		p.oom_score_adj = before == 700 ? 600 : 700;
+		assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
+		assert_int_equal(atoi(out), p.oom_score_adj);
+		free(out);
+		assert_int_equal(own_oom_score_adj(&after), 0);
+		assert_int_equal(after, before);
+		p.oom_score_adj = before;
+		assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
+		assert_int_equal(atoi(out), before);
+		free(out);
+		assert_int_equal(own_oom_score_adj(&after), 0);
+		assert_int_equal(after, before);
+		rt_exec_child_set_shared_vm(was);
+	}
+	stop_sleeper(&run);
+}
+
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The exec's child is a vfork child, but the daemon does not wait for it: a helper thread clones
+ * it. An exec into a frozen container (its child stops in the cgroup before execve, as one would
+ * on a hung volume) leaves the caller free; the exec goes on once thawed, and the helper is gone
+ * after it: one thread again. */
+static void test_exec_start_returns_while_the_child_cannot_go_on(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("execfrz");
+	char *args[] = {"echo", "thawed", NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	struct rt_process p = {.args = args, .n_args = 2, .env = env, .n_env = 1, .cwd = "/"};
+	struct rt_exec_opts o = {.container = NULL, .process = &p};
+	struct rt_exec *e = NULL;
+	int out[2], r;
+	char *text;
+
+	start_sleeper(b, id, &run);
+	o.container = run.c;
+	assert_int_equal(count_threads(), 1);
+	assert_int_equal(rt_container_freeze(run.c, true, &err), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	o.stdio[0] = -1;
+	o.stdio[1] = out[1];
+	o.stdio[2] = out[1];
+	assert_int_equal(rt_exec_start(&o, &e, &err), 0);
+	close(out[1]);
+	/* the child is made but stays before its execve: the caller goes on */
+	assert_true(rt_exec_pid(e) > 0);
+	struct pollfd pf = {.fd = rt_exec_sync_fd(e), .events = POLLIN};
+	assert_int_equal(poll(&pf, 1, 300), 0);
+	assert_int_equal(rt_exec_on_sync(e, &err), RT_SYNC_PENDING);
+	assert_int_equal(rt_container_freeze(run.c, false, &err), 0);
+	do {
+		assert_true(poll(&pf, 1, 20000) > 0);
+		r = rt_exec_on_sync(e, &err);
+	} while (r == RT_SYNC_PENDING);
+	if (r < 0)
+		fail_msg("exec: %s", err->msg);
+	assert_int_equal(r, RT_SYNC_STARTED);
+	text = read_all_fd(out[0]);
+	close(out[0]);
+	assert_string_equal(text, "thawed\n");
+	free(text);
+	assert_int_equal(wait_status(rt_exec_pidfd(e)), 0);
+	rt_exec_free(e);
+	assert_int_equal(count_threads(), 1);
 	stop_sleeper(&run);
 }
 
@@ -1298,7 +1377,8 @@ int main(void)
 	    T(test_cgroup_mount_shows_own_cgroup),
 	    T(test_pids_and_kill_all),
 	    T(test_exec_as_user_in_cwd),
-	    T(test_exec_env_home_and_seccomp),
+	    T(test_exec_env_home_and_seccomp_in_both_kinds_of_child),
+	    T(test_exec_start_returns_while_the_child_cannot_go_on),
 	    T(test_exec_oom_score_adj_is_the_exec_s_alone),
 	    T(test_join_pid_and_net_namespaces_by_path),
 	    T(test_seccomp_filter_applies),
