@@ -196,6 +196,7 @@ test-matrix: all $(CRI_BIN)
 	@hack/test-matrix.sh
 
 # The cgroup tests in a pure cgroup v2 QEMU guest (hack/cgv2-vm.sh runs hack/cgv2-guest.sh inside).
-test-cgv2: all $(CRI_BIN) $(BUILD)/tests/runtime_test_cgroup $(BUILD)/tests/runtime_test_cgroup_join
+test-cgv2: all $(CRI_BIN) $(BUILD)/tests/runtime_test_cgroup $(BUILD)/tests/runtime_test_cgroup_join \
+           $(BUILD)/tests/runtime_test_container
 	@hack/image.sh >/dev/null
 	@hack/cgv2-vm.sh

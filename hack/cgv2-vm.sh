@@ -208,6 +208,7 @@ stage_repo() {
 		cp -a build/tests/runtime_test_cgroup "$stage/repo/build/tests/"
 		[ -x build/tests/runtime_test_cgroup_join ] && cp -a build/tests/runtime_test_cgroup_join "$stage/repo/build/tests/"
 		[ -x build/tests/runtime_test_dbus ] && cp -a build/tests/runtime_test_dbus "$stage/repo/build/tests/"
+		[ -x build/tests/runtime_test_container ] && cp -a build/tests/runtime_test_container "$stage/repo/build/tests/"
 	else
 		log_msg "warning: build/tests/runtime_test_cgroup is not built; the guest skips it"
 	fi
