@@ -898,6 +898,20 @@ static int count_threads(void)
 	return n;
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 /* The exec's child is a vfork child, but the daemon does not wait for it: a helper thread clones
  * it. An exec into a frozen container (its child stops in the cgroup before execve, as one would
  * on a hung volume) leaves the caller free; the exec goes on once thawed, and the helper is gone
@@ -1238,10 +1252,73 @@ static void test_exec_after_the_init_exited_fails(void **state)
 
 	bundle_config(b, "[\"true\"]", NULL);
 	assert_int_equal(run_to_end(b, id, &run), 0);
-	assert_int_equal(exec_run(run.c, &p, &out, &err), -1);
-	assert_non_null(err);
-	wren_err_free(err);
+	for (int shared = 1; shared >= 0; shared--) {
+		bool was = rt_exec_child_set_shared_vm(shared);
+		int fds = count_fds();
+
+		assert_int_equal(exec_run(run.c, &p, &out, &err), -1);
+		assert_non_null(err);
+		wren_err_free(err);
+		err = NULL;
+		/* nothing of the attempt is left: no helper thread, no fd */
+		assert_int_equal(count_threads(), 1);
+		assert_int_equal(count_fds(), fds);
+		rt_exec_child_set_shared_vm(was);
+	}
 	finish(&run);
+}
+
+/* A clone that fails in the helper thread (exec_child.h) reaches the caller as clone3's error,
+ * with no thread or fd left behind: an exec into a container at its pids.max. Only a unified pids
+ * controller refuses it (the child is born there, CLONE_INTO_CGROUP); v1's charges a task that
+ * moves in whatever the limit, as for runc's execs, so on a v1 host the exec runs. */
+static void test_exec_at_the_pids_limit_fails_with_clone3_s_error(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("execpids");
+	_cleanup_free_ char *ctl = NULL, *max = NULL;
+	char *args[] = {"true", NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	struct rt_process p = {.args = args, .n_args = 1, .env = env, .n_env = 1, .cwd = "/"};
+	bool unified;
+	char *out = NULL;
+
+	start_sleeper(b, id, &run);
+	/* one exec first, in each kind of child: what is opened once per container is then there */
+	for (int shared = 1; shared >= 0; shared--) {
+		bool was = rt_exec_child_set_shared_vm(shared);
+
+		assert_int_equal(exec_run(run.c, &p, &out, &err), 0);
+		free(out);
+		rt_exec_child_set_shared_vm(was);
+	}
+	unified = read_file("/sys/fs/cgroup/cgroup.controllers", 4096, &ctl, NULL) == 0 &&
+		  strstr(ctl, "pids") != NULL;
+	max = xasprintf("/sys/fs/cgroup/%s%s/pids.max", unified ? "" : "pids",
+			rt_container_cgroup(run.c));
+	assert_int_equal(write_file(max, "1", 1, false), 0);
+	for (int shared = 1; shared >= 0; shared--) {
+		bool was = rt_exec_child_set_shared_vm(shared);
+		int fds = count_fds();
+		int st = exec_run(run.c, &p, &out, &err);
+
+		if (unified) {
+			assert_int_equal(st, -1);
+			assert_non_null(strstr(err->msg, "clone3: Resource temporarily unavailable"));
+			wren_err_free(err);
+			err = NULL;
+		} else {
+			assert_int_equal(st, 0);
+			free(out);
+		}
+		assert_int_equal(count_threads(), 1);
+		assert_int_equal(count_fds(), fds);
+		rt_exec_child_set_shared_vm(was);
+	}
+	assert_int_equal(write_file(max, "max", 3, false), 0);
+	stop_sleeper(&run);
 }
 
 static void test_ro_bind_mount_of_a_file(void **state)
@@ -1391,6 +1468,7 @@ int main(void)
 	    T(test_spec_devices_are_created),
 	    T(test_rootfs_propagation_rshared),
 	    T(test_exec_after_the_init_exited_fails),
+	    T(test_exec_at_the_pids_limit_fails_with_clone3_s_error),
 	    T(test_ro_bind_mount_of_a_file),
 	    T(test_mount_destination_symlink_stays_in_the_rootfs),
 	    T(test_missing_mount_targets_are_made_inside_the_rootfs),
