@@ -362,23 +362,33 @@ static void test_kill_sigkill_gives_137(void **state)
 	finish(&run);
 }
 
-static int exec_run(struct rt_container *c, struct rt_process *p, char **output,
-		    struct wren_err **err)
+/* Start an exec whose stdout and stderr go to a pipe; *out_fd is the pipe's read end. */
+static int exec_begin(struct rt_container *c, struct rt_process *p, struct rt_exec **e,
+		      int *out_fd, struct wren_err **err)
 {
 	struct rt_exec_opts o = {.container = c, .process = p};
-	struct rt_exec *e = NULL;
-	int out[2], r, st;
+	int out[2];
 
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	o.stdio[0] = -1;
 	o.stdio[1] = out[1];
 	o.stdio[2] = out[1];
-	if (rt_exec_start(&o, &e, err) < 0) {
+	if (rt_exec_start(&o, e, err) < 0) {
 		close(out[0]);
 		close(out[1]);
 		return -1;
 	}
 	close(out[1]);
+	*out_fd = out[0];
+	return 0;
+}
+
+/* Drive an exec from exec_begin to its end: its output and exit status, or -1 and the error of
+ * a start that failed. Frees e and closes out_fd. */
+static int exec_finish(struct rt_exec *e, int out_fd, char **output, struct wren_err **err)
+{
+	int r, st;
+
 	do {
 		struct pollfd pf = {.fd = rt_exec_sync_fd(e), .events = POLLIN};
 		assert_true(poll(&pf, 1, 20000) > 0);
@@ -387,14 +397,26 @@ static int exec_run(struct rt_container *c, struct rt_process *p, char **output,
 	if (r < 0) {
 		wait_status(rt_exec_pidfd(e));
 		rt_exec_free(e);
-		close(out[0]);
+		close(out_fd);
 		return -1;
 	}
-	*output = read_all_fd(out[0]);
-	close(out[0]);
+	*output = read_all_fd(out_fd);
+	close(out_fd);
 	st = wait_status(rt_exec_pidfd(e));
 	rt_exec_free(e);
 	return st;
+}
+
+static int exec_run(struct rt_container *c, struct rt_process *p, char **output,
+		    struct wren_err **err)
+{
+	struct rt_exec *e = NULL;
+	int out_fd;
+
+	*output = NULL;
+	if (exec_begin(c, p, &e, &out_fd, err) < 0)
+		return -1;
+	return exec_finish(e, out_fd, output, err);
 }
 
 static void test_exec_joins_the_pid_namespace(void **state)
@@ -884,9 +906,10 @@ static void test_exec_oom_score_adj_is_the_exec_s_alone(void **state)
 	stop_sleeper(&run);
 }
 
-static int count_threads(void)
+/* Entries of /proc/self/task (threads) or /proc/self/fd (open fds). */
+static int count_entries(const char *dir)
 {
-	DIR *d = opendir("/proc/self/task");
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	int n = 0;
 
@@ -898,19 +921,8 @@ static int count_threads(void)
 	return n;
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
+#define count_threads() count_entries("/proc/self/task")
+#define count_fds() count_entries("/proc/self/fd")
 
 /* The exec's child is a vfork child, but the daemon does not wait for it: a helper thread clones
  * it. An exec into a frozen container (its child stops in the cgroup before execve, as one would
@@ -925,40 +937,24 @@ static void test_exec_start_returns_while_the_child_cannot_go_on(void **state)
 	char *args[] = {"echo", "thawed", NULL};
 	char *env[] = {"PATH=/bin", NULL};
 	struct rt_process p = {.args = args, .n_args = 2, .env = env, .n_env = 1, .cwd = "/"};
-	struct rt_exec_opts o = {.container = NULL, .process = &p};
 	struct rt_exec *e = NULL;
-	int out[2], r;
-	char *text;
+	int out_fd;
+	char *text = NULL;
 
 	start_sleeper(b, id, &run);
-	o.container = run.c;
 	assert_int_equal(count_threads(), 1);
 	assert_int_equal(rt_container_freeze(run.c, true, &err), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	o.stdio[0] = -1;
-	o.stdio[1] = out[1];
-	o.stdio[2] = out[1];
-	assert_int_equal(rt_exec_start(&o, &e, &err), 0);
-	close(out[1]);
+	assert_int_equal(exec_begin(run.c, &p, &e, &out_fd, &err), 0);
 	/* the child is made but stays before its execve: the caller goes on */
 	assert_true(rt_exec_pid(e) > 0);
 	struct pollfd pf = {.fd = rt_exec_sync_fd(e), .events = POLLIN};
 	assert_int_equal(poll(&pf, 1, 300), 0);
 	assert_int_equal(rt_exec_on_sync(e, &err), RT_SYNC_PENDING);
 	assert_int_equal(rt_container_freeze(run.c, false, &err), 0);
-	do {
-		assert_true(poll(&pf, 1, 20000) > 0);
-		r = rt_exec_on_sync(e, &err);
-	} while (r == RT_SYNC_PENDING);
-	if (r < 0)
-		fail_msg("exec: %s", err->msg);
-	assert_int_equal(r, RT_SYNC_STARTED);
-	text = read_all_fd(out[0]);
-	close(out[0]);
+	if (exec_finish(e, out_fd, &text, &err) != 0)
+		fail_msg("exec: %s", err ? err->msg : "non-zero exit");
 	assert_string_equal(text, "thawed\n");
 	free(text);
-	assert_int_equal(wait_status(rt_exec_pidfd(e)), 0);
-	rt_exec_free(e);
 	assert_int_equal(count_threads(), 1);
 	stop_sleeper(&run);
 }
