@@ -417,12 +417,23 @@ int shim_console_resize(struct shim_console *c, uint16_t rows, uint16_t cols, st
 	return 0;
 }
 
-size_t shim_console_unread(const struct shim_console *c)
+size_t shim_console_unread(struct shim_console *c)
 {
 	int n = 0;
 
 	if (!c || c->done)
 		return 0;
+	/* Read first. What the process wrote right before it exited may still be on its way from
+	 * the slave (the kernel hands it to the master from a work item), and FIONREAD does not
+	 * count it yet; a read of the master waits for that hand-over. */
+	if (c->master.src.fd >= 0 && c->attached) {
+		if (!read_master(c))
+			master_gone(c);
+		else
+			update(c);
+		if (c->done)
+			return 0;
+	}
 	if (c->master.src.fd >= 0 && (ioctl(c->master.src.fd, FIONREAD, &n) < 0 || n < 0))
 		n = 0;
 	return c->to_out.len + (size_t)n;

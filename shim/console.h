@@ -46,8 +46,9 @@ int shim_console_resize(struct shim_console *c, uint16_t rows, uint16_t cols,
 			struct wren_err **err);
 /* Bytes the process wrote to its terminal that have not reached the output yet: still in the
  * terminal, or read from it and waiting for the output to take them. 0 once the copy is over.
- * NULL: 0. */
-size_t shim_console_unread(const struct shim_console *c);
+ * NULL: 0. It copies what it can first, so that output still in flight in the kernel (written
+ * right before an exit) is counted. */
+size_t shim_console_unread(struct shim_console *c);
 /* Stop copying and close everything, whatever is still buffered. NULL is a no-op. */
 void shim_console_free(struct shim_console *c);
 

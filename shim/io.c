@@ -239,7 +239,7 @@ void shim_io_close_stdin(struct shim_io *io)
 	io->stdin_closed = true;
 }
 
-size_t shim_io_unread(const struct shim_io *io)
+size_t shim_io_unread(struct shim_io *io)
 {
 	size_t total = shim_console_unread(io->console);
 

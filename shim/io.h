@@ -72,8 +72,8 @@ void shim_io_release_child(struct shim_io *io);
 void shim_io_close_stdin(struct shim_io *io);
 /* Output the process wrote that its client has not read yet: what is left in the stdout and
  * stderr FIFOs (the shim keeps a reader of each, so the kernel can count it), and, with a
- * terminal, what the copy has not delivered yet. */
-size_t shim_io_unread(const struct shim_io *io);
+ * terminal, what the copy has not delivered yet (it copies what it can first). */
+size_t shim_io_unread(struct shim_io *io);
 /* Everything: fds, the terminal (its copy stops), the logger (stopped: SIGTERM, then SIGKILL). */
 void shim_io_close(struct shim_io *io);
 
