@@ -40,12 +40,13 @@ wait_event() {
 	return 1
 }
 
-# A container started with COUNTER_SH makes progress as the size of its /tmp/n (read through the bundle's
-# rootfs). Shell builtins only: a loop that forks keeps a v1 freezer busy, and runc's pause then fails
+# A container started with COUNTER_SH makes progress as the size of its /tmp/n (read through its init's
+# root: wren mounts the rootfs in the container's mount namespace only, not under the bundle on the
+# host). Shell builtins only: a loop that forks keeps a v1 freezer busy, and runc's pause then fails
 # ("unable to freeze") now and then.
 COUNTER_SH='while :; do echo >>/tmp/n; done'
 counter() {
-	stat -c %s "$(bundle_dir "$CID")/rootfs/tmp/n" 2>/dev/null
+	stat -c %s "/proc/$(task_pid "$CID")/root/tmp/n" 2>/dev/null
 }
 
 @test "cgroups: pause freezes the container (PAUSED, no progress, exec refused) and resume lets it go on" {

@@ -54,7 +54,13 @@ teardown() {
 		sleep 0.1
 	done
 	[ "$(wc -w <<<"$pids")" -ge 2 ]
-	awk -v m="$bundle/rootfs" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo
+	# runc-v2 mounts the rootfs under the bundle in the host's mount namespace; wren's lives in the
+	# container's namespace only, and goes with the container's processes
+	if [ "$RUNTIME" = io.containerd.runc.v2 ]; then
+		awk -v m="$bundle/rootfs" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo
+	else
+		awk -v m="$bundle/rootfs" '$5 == m { f = 1 } END { exit f }' /proc/self/mountinfo
+	fi
 	# the daemon dies before any cleanup of its own: all of it is the delete action's
 	kill -KILL "$shim"
 	wait_for_status "$CID" none

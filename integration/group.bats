@@ -111,3 +111,35 @@ shim_address() { shim_address_of "$1"; }
 	[ "$(shim_address "$a")" = "unix://$(expected_shim_socket "$a")" ]
 	[ "$(shim_address "$b")" = "unix://$(expected_shim_socket "$b")" ]
 }
+
+# Each container's rootfs comes to the daemon as mounts it takes out of its own mount namespace and
+# hands to the container's init (wren): the daemon must keep nothing of it once the init has it. A
+# grouped daemon outlives its containers, so a kept descriptor would pin every deleted container's
+# overlay in the kernel, where no mount table shows it.
+@test "group: a daemon that ran and deleted containers holds no more fds than before them" {
+	local a=$CID b i fds0 fds1
+	run_grouped "$a" "io.containerd.runc.v2.group=g-$a" sleep 1000
+	local shim
+	shim=$(shim_pid_of "$a")
+	fds0=$(find "/proc/$shim/fd" -mindepth 1 -maxdepth 1 | wc -l)
+	for i in 1 2 3 4; do
+		b=$(new_cid)
+		run_grouped "$b" "io.containerd.runc.v2.group=g-$a" sh -c 'test -x /bin/busybox && exec sleep 1000'
+		[ "$(shim_pid_of "$b")" = "$shim" ]
+		ctr_ task kill -s KILL "$b"
+		wait_for_status "$b" STOPPED
+		ctr_ task delete "$b"
+		ctr_ container delete "$b"
+	done
+	# a little slack for the runtime's own bookkeeping (Go's, for runc-v2); 4 rounds exceed it
+	for ((i = 0; i < 30; i++)); do
+		fds1=$(find "/proc/$shim/fd" -mindepth 1 -maxdepth 1 | wc -l)
+		[ "$fds1" -le $((fds0 + 2)) ] && break
+		sleep 0.1
+	done
+	[ "$fds1" -le $((fds0 + 2)) ] || {
+		echo "shim fds: $fds0 before, $fds1 after" >&2
+		ls -l "/proc/$shim/fd" >&2
+		false
+	}
+}

@@ -48,6 +48,31 @@ teardown() { wren_teardown; }
 	assert_contains "$stderr" "exit code 5"
 }
 
+# runc-v2 mounts a container's rootfs under its bundle in the host's mount namespace, one overlay per
+# running container, which every new mount namespace on the node then copies. wren mounts it, takes
+# it out of its own namespace and the init attaches it in the container's: the container sees and
+# writes its layers as before, the host's mount table stays as it was.
+@test "run: the rootfs is mounted in the container's mount namespace (wren: not on the host)" {
+	ctr_ run -d --runtime "$RUNTIME" "$IMAGE" "$CID" sh -c 'echo written >/marker && exec sleep 1000'
+	wait_for_status "$CID" RUNNING
+	local bundle pid
+	bundle=$(bundle_dir "$CID")
+	pid=$(task_pid "$CID")
+	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" cat /marker
+	assert_status 0
+	[ "$output" = written ]
+	# the container's / is the snapshot's overlay
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { print $5, $(i + 1); break } }' "/proc/$pid/mountinfo" |
+		grep -qx '/ overlay'
+	if [ "$RUNTIME" = io.containerd.runc.v2 ]; then
+		awk -v m="$bundle/rootfs" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo
+	else
+		run awk -v b="$bundle" '$5 == b "/rootfs" || index($5, b "/rootfs/") == 1' /proc/self/mountinfo
+		[ -z "$output" ] || { echo "mounted on the host: $output" >&2; false; }
+		[ -z "$(ls -A "$bundle/rootfs")" ]
+	fi
+}
+
 @test "run: stdin reaches the process" {
 	run --separate-stderr bash -c 'echo data | "$@"' _ \
 		timeout -s KILL "$WREN_CTR_TIMEOUT" ctr --address "$CTR_ADDRESS" -n "$WREN_NS" \

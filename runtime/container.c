@@ -180,6 +180,7 @@ static int clone_init(struct rt_container *c, const struct rt_create_opts *o, in
 	    .sync_fd = child_end,
 	    .no_pivot_root = o->no_pivot_root,
 	    .no_new_keyring = o->no_new_keyring,
+	    .rootfs_tree = o->rootfs_tree > 0 ? o->rootfs_tree : -1,
 	};
 	pid_t pid;
 

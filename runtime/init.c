@@ -74,8 +74,8 @@ static int send_console(const struct rt_process *p, int sync, struct wren_err **
 	return 0;
 }
 
-static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *deferred_cwd,
-		 struct wren_err **err)
+static int setup(const struct rt_init_args *a, int sync, int tree, pid_t host_pid,
+		 bool *deferred_cwd, struct wren_err **err)
 {
 	const struct rt_spec *spec = a->spec;
 	const struct rt_process *p = spec->process;
@@ -101,7 +101,7 @@ static int setup(const struct rt_init_args *a, int sync, pid_t host_pid, bool *d
 		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS)
 			return wren_err_errno(err, errno, "join a session keyring");
 	}
-	if (rt_rootfs_prepare(spec, err) < 0)
+	if (rt_rootfs_prepare(spec, tree, err) < 0)
 		return -1;
 	rt_child_log(sync, RT_LOG_DEBUG, "init: %zu mounts and devices set up under %s",
 		     spec->n_mounts, spec->root_path);
@@ -159,7 +159,7 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	bool deferred_cwd = false;
 	struct rt_self_exe self;
 	int32_t host_pid = 0;
-	int sync;
+	int sync, tree = a->rootfs_tree;
 
 	/* not dumpable from birth: nothing else in the container's pid namespace may ptrace us or
 	 * open our /proc files while we hold host resources */
@@ -168,7 +168,7 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	if (a->cg && rt_cgroup_join_self(a->cg, a->born_in_place, &err) < 0)
 		rt_child_fail(a->sync_fd, err, 1);
 	rt_proc_self_exe(&self);
-	sync = rt_proc_setup_fds(a->stdio, a->sync_fd, NULL);
+	sync = rt_proc_setup_fds(a->stdio, a->sync_fd, &tree);
 	if (sync < 0) {
 		wren_err_errno(&err, errno, "set up stdio");
 		rt_child_fail(a->sync_fd, err, 1);
@@ -177,7 +177,7 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	 * says go on */
 	if (rt_sync_expect(sync, RT_MSG_CONTINUE, &host_pid) < 0)
 		_exit(1);
-	if (setup(a, sync, host_pid, &deferred_cwd, &err) < 0)
+	if (setup(a, sync, tree, host_pid, &deferred_cwd, &err) < 0)
 		rt_child_fail(sync, err, 1);
 	rt_proc_close_extra_fds(sync);
 	rt_proc_set_env(p);

@@ -21,6 +21,7 @@ struct rt_init_args {
 	 * attaches it (the systemd driver, whose scope is made once the init exists) */
 	const struct rt_cgroup *cg;
 	bool born_in_place; /* cloned with CLONE_INTO_CGROUP (rt_cgroup_clone_fd) */
+	int rootfs_tree;    /* rt_create_opts.rootfs_tree, or -1 */
 };
 
 /* Runs in the clone3 child: never returns (execve or _exit). */

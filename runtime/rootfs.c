@@ -570,7 +570,7 @@ static int parent_mount_private(const char *rootfs, struct wren_err **err)
 	return 0;
 }
 
-int rt_rootfs_prepare(const struct rt_spec *spec, struct wren_err **err)
+int rt_rootfs_prepare(const struct rt_spec *spec, int tree, struct wren_err **err)
 {
 	unsigned long prop = propagation_flags(spec->rootfs_propagation);
 	struct mnt_ctx cx = {.spec = spec, .rootfd = -1};
@@ -578,6 +578,9 @@ int rt_rootfs_prepare(const struct rt_spec *spec, struct wren_err **err)
 
 	if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
 		return wren_err_errno(err, errno, "set propagation of /");
+	/* the rootfs comes now, into this namespace only: the host never sees it mounted */
+	if (tree >= 0 && move_mount(tree, "", AT_FDCWD, spec->root_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return wren_err_errno(err, errno, "attach the rootfs at %s", spec->root_path);
 	if ((prop & MS_SHARED) && parent_mount_private(spec->root_path, err) < 0)
 		return -1;
 	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)

@@ -1,7 +1,8 @@
 /* The container's filesystem view. containerd's rootfs mounts (rt_rootfs_mount/unmount in
  * runtime.h) run in the daemon: rootfs_mount.c. What is here runs in the init child, inside its
  * new mount namespace, in this order:
- *   rt_rootfs_prepare   propagation of /, bind the rootfs onto itself, the spec's mounts in order
+ *   rt_rootfs_prepare   propagation of /, the detached rootfs attached (rt_rootfs_detach), bind
+ *                       the rootfs onto itself, the spec's mounts in order
  *                       (destinations resolved under the rootfs: no symlink escapes), devices,
  *                       /dev symlinks
  *   (createContainer hooks)
@@ -16,7 +17,9 @@
 #include "runtime/err.h"
 #include "runtime/spec.h"
 
-int rt_rootfs_prepare(const struct rt_spec *spec, struct wren_err **err);
+/* tree: the rootfs as a detached mount tree (rt_rootfs_detach) to attach at the spec's root path
+ * first, or -1: the rootfs is there already. */
+int rt_rootfs_prepare(const struct rt_spec *spec, int tree, struct wren_err **err);
 int rt_rootfs_pivot(const struct rt_spec *spec, bool no_pivot_root, struct wren_err **err);
 /* Open a pty in the container's devpts (after pivot_root), bind its peer onto /dev/console, make
  * the peer our fds 0-2 and controlling terminal (we must lead a session), owned by p's user.

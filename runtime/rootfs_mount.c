@@ -195,3 +195,49 @@ int rt_rootfs_unmount(const char *dir, struct wren_err **err)
 		return wren_err_errno(err, errno, "unmount %s", dir);
 	}
 }
+
+bool rt_rootfs_detachable(const struct rt_spec *spec, const char *dir)
+{
+	const struct rt_namespace *mnt = rt_spec_namespace(spec, RT_NS_MOUNT);
+	static const int runtime_ns_hooks[] = {RT_HOOK_PRESTART, RT_HOOK_CREATE_RUNTIME,
+					       RT_HOOK_POSTSTART, RT_HOOK_POSTSTOP};
+
+	if (!mnt || (mnt->path && mnt->path[0]) || rt_spec_namespace(spec, RT_NS_USER))
+		return false;
+	if (!spec->root_path || strcmp(spec->root_path, dir) != 0)
+		return false;
+	if (spec->rootfs_propagation && strstr(spec->rootfs_propagation, "shared"))
+		return false;
+	for (size_t i = 0; i < sizeof(runtime_ns_hooks) / sizeof(runtime_ns_hooks[0]); i++)
+		if (spec->n_hooks[runtime_ns_hooks[i]])
+			return false;
+	return true;
+}
+
+int rt_rootfs_detach(const char *dir, struct wren_err **err)
+{
+	struct mount_attr priv = {.propagation = MS_PRIVATE};
+	_cleanup_close_ int tree = -1;
+	int fd;
+
+	tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return wren_err_errno(err, errno, "copy the rootfs mounts at %s", dir);
+	/* private: pivot_root refuses a shared root, and the host's later mounts and unmounts under
+	 * the bundle must not reach into the container (nor the container's out) */
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv, sizeof(priv)) < 0)
+		return wren_err_errno(err, errno, "make the rootfs copy private");
+	if (tree < 3) { /* 0 means "none" to rt_create_opts.rootfs_tree */
+		fd = fcntl(tree, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return wren_err_errno(err, errno, "dup the rootfs copy");
+		close(tree);
+		tree = fd;
+	}
+	/* lazily, so that a stray reference cannot fail it; the copy keeps the filesystems */
+	while (umount2(dir, MNT_DETACH) == 0)
+		;
+	if (errno != EINVAL)
+		return wren_err_errno(err, errno, "unmount %s", dir);
+	return steal_fd(&tree);
+}

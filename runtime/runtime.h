@@ -32,6 +32,21 @@ struct rt_mount {
 int rt_rootfs_mount(const char *dir, const struct rt_mount *m, size_t n, struct wren_err **err);
 /* Unmount dir until nothing is mounted there (EINVAL), retrying EBUSY. Missing dir is success. */
 int rt_rootfs_unmount(const char *dir, struct wren_err **err);
+/* Whether the rootfs mounted at dir may leave the daemon's mount namespace for the container's
+ * own (rt_rootfs_detach): the spec's root is dir, the init gets a new mount namespace of its
+ * own and no user namespace, no hook runs in the runtime namespace (prestart, createRuntime,
+ * poststart and poststop may look at the rootfs by its host path, as runc lets them) and the
+ * rootfs propagation is not shared (which would tie the rootfs to the host's mount). */
+bool rt_rootfs_detachable(const struct rt_spec *spec, const char *dir);
+/* Take what is mounted at dir out of this mount namespace: returns an fd (>= 3, O_CLOEXEC) on a
+ * private copy of the whole tree, detached from every namespace, and unmounts dir here. Only the
+ * fd holds the filesystems then; the init attaches the tree in its own mount namespace
+ * (rt_create_opts.rootfs_tree), and closing the last copy of an unattached tree unmounts it. So
+ * the host's mount table does not grow with each running container (every new mount namespace
+ * copies that table, and runc leaves one overlay in it per container), and no rootfs mount can
+ * outlive the container's processes. -1 with err (e.g. ENOSYS before Linux 5.12): nothing
+ * changed, dir is still mounted. */
+int rt_rootfs_detach(const char *dir, struct wren_err **err);
 
 /* ---- containers ----------------------------------------------------------------------------- */
 enum rt_log_level { RT_LOG_ERROR, RT_LOG_WARN, RT_LOG_INFO, RT_LOG_DEBUG };
@@ -47,6 +62,10 @@ struct rt_create_opts {
 	bool systemd_cgroup; /* containerd.runc.v1.Options.systemd_cgroup: the systemd driver */
 	rt_log_fn log;       /* the children's own log lines (may be NULL) */
 	void *log_ud;
+	/* the rootfs as a detached tree (rt_rootfs_detach), which the init attaches at the spec's
+	 * root path first thing in its mount namespace; 0: none, the rootfs is there already. The
+	 * caller keeps its copy and may close it once rt_container_create has returned. */
+	int rootfs_tree;
 };
 
 enum rt_sync_state {

@@ -135,6 +135,24 @@ static int mount_rootfs(struct shim_container *c, const Containerd__Task__V2__Cr
 	return 0;
 }
 
+/* The rootfs leaves the daemon's mount namespace where the spec allows it: the init attaches it in
+ * its own (rt_rootfs_detach). Where it cannot (an old kernel), it stays mounted here, as runc
+ * has it. */
+static void detach_rootfs(struct shim_container *c)
+{
+	_cleanup_err_ struct wren_err *err = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/rootfs", c->bundle);
+
+	if (!c->rootfs_mounted || !rt_rootfs_detachable(c->spec, dir))
+		return;
+	c->rootfs_tree = rt_rootfs_detach(dir, &err);
+	if (c->rootfs_tree < 0) {
+		log_debug("rootfs of %s stays mounted in the shim's namespace: %s", c->id, err->msg);
+		return;
+	}
+	c->rootfs_mounted = false;
+}
+
 static void options_of(const Google__Protobuf__Any *any, struct rt_create_opts *o)
 {
 	Containerd__Runc__V1__Options *ro;
@@ -197,7 +215,10 @@ static void create_spawn(struct shim *s, struct shim_container *c, struct ttrpc_
 	o.systemd_cgroup = c->systemd_cgroup;
 	o.log = child_log;
 	o.log_ud = &c->init;
-	if (rt_container_create(&o, &c->rt, &err) < 0) {
+	o.rootfs_tree = c->rootfs_tree >= 0 ? c->rootfs_tree : 0;
+	int r = rt_container_create(&o, &c->rt, &err);
+	closep(&c->rootfs_tree); /* the init has its own copy, or is gone */
+	if (r < 0) {
 		c->rt = NULL;
 		shim_task_remove(s, c);
 		shim_reply_err(call, err);
@@ -263,6 +284,7 @@ static void h_create(struct ttrpc_call *call, void *ud)
 	c->init.stdout_path = xstrdup(req->stdout);
 	c->init.stderr_path = xstrdup(req->stderr);
 	c->init.terminal = req->terminal;
+	c->rootfs_tree = -1;
 	c->next = s->containers;
 	s->containers = c;
 
@@ -270,6 +292,7 @@ static void h_create(struct ttrpc_call *call, void *ud)
 		goto fail;
 	if (rt_spec_load(c->bundle, &c->spec, &err) < 0)
 		goto fail;
+	detach_rootfs(c);
 	io_config(s, c->spec, c->spec->process, c->id, req->terminal, &io);
 	io.stdin_path = req->stdin;
 	io.stdout_path = req->stdout;

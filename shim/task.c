@@ -370,6 +370,7 @@ static bool release(struct shim *s, struct shim_container *c)
 			released = false;
 		}
 	}
+	closep(&c->rootfs_tree);
 	if (c->rootfs_mounted) {
 		_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->bundle);
 		if (rt_rootfs_unmount(rootfs, &err) < 0) {

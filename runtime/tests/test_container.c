@@ -88,8 +88,11 @@ static char *read_all_fd(int fd)
  * container destroyed and freed. */
 static int create(struct bundle *b, const char *id, struct run *run, struct wren_err **err)
 {
-	struct rt_create_opts o = {
-	    .id = id, .bundle = b->dir, .spec = b->spec, .no_pivot_root = b->no_pivot};
+	struct rt_create_opts o = {.id = id,
+				   .bundle = b->dir,
+				   .spec = b->spec,
+				   .no_pivot_root = b->no_pivot,
+				   .rootfs_tree = b->rootfs_tree};
 
 	memset(run, 0, sizeof(*run));
 	run->b = b;
@@ -1221,6 +1224,99 @@ static void test_spec_devices_are_created(void **state)
 	finish(&run);
 }
 
+/* The rootfs taken out of the daemon's mount namespace (rt_rootfs_detach): the host sees an empty
+ * directory at once, the init attaches the tree in its own namespace and runs from it, and once the
+ * last copy of the fd is gone with the init, nothing of it is mounted anywhere we can see. */
+static void test_rootfs_detached_is_attached_by_the_init(void **state)
+{
+	struct bundle *b = *state;
+	struct wren_err *err = NULL;
+	struct run run;
+	_cleanup_free_ char *id = test_id("detached");
+	_cleanup_free_ char *image = xasprintf("%s/image", b->dir);
+	_cleanup_free_ char *marker = xasprintf("%s/marker", image);
+	_cleanup_free_ char *seen = xasprintf("%s/bin/busybox", b->rootfs);
+	const char *opts[] = {"rbind", "rw"};
+	struct rt_mount m = {.type = "bind", .source = image, .options = opts, .n_options = 2};
+
+	/* the image's files live elsewhere and reach <bundle>/rootfs by a mount, as containerd's do */
+	assert_int_equal(rename(b->rootfs, image), 0);
+	assert_int_equal(mkdir(b->rootfs, 0755), 0);
+	assert_int_equal(write_file(marker, "from the image\n", 15, true), 0);
+	bundle_config(b, "[\"sh\",\"-c\",\"cat /marker; echo new >/written\"]", NULL);
+	assert_int_equal(rt_rootfs_mount(b->rootfs, &m, 1, &err), 0);
+	assert_true(rt_rootfs_detachable(b->spec, b->rootfs));
+
+	int tree = rt_rootfs_detach(b->rootfs, &err);
+	if (tree < 0)
+		fail_msg("detach: %s", err->msg);
+	assert_true(tree >= 3);
+	assert_false(bundle_has_mounts(b));
+	assert_int_equal(access(seen, F_OK), -1);
+
+	b->rootfs_tree = tree;
+	if (create(b, id, &run, &err) < 0)
+		fail_msg("create: %s", err->msg);
+	b->rootfs_tree = 0;
+	close(tree); /* the init's copy is the only one left */
+	assert_int_equal(start_and_wait(&run), 0);
+	assert_string_equal(run.output, "from the image\n");
+	finish(&run);
+	/* what the container wrote went to the image through the attached tree */
+	_cleanup_free_ char *written = xasprintf("%s/written", image);
+	assert_int_equal(access(written, F_OK), 0);
+	assert_false(bundle_has_mounts(b));
+	assert_int_equal(access(seen, F_OK), -1);
+	/* teardown removes the bundle: the image goes back where bundle_free looks for it */
+	assert_int_equal(rmdir(b->rootfs), 0);
+	assert_int_equal(rename(image, b->rootfs), 0);
+}
+
+/* Only a spec whose rootfs nothing in the runtime namespace may look at by its host path, in a
+ * mount namespace of the init's own, lets the rootfs leave the daemon's namespace. */
+static void test_rootfs_detachable_only_where_nothing_needs_it_on_the_host(void **state)
+{
+	struct bundle *b = *state;
+	_cleanup_free_ char *other = xasprintf("%s/elsewhere", b->dir);
+
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_true(rt_rootfs_detachable(b->spec, b->rootfs));
+	assert_false(rt_rootfs_detachable(b->spec, other));
+
+	b->top_extra = "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}";
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
+	b->top_extra = "\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\"}]}";
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
+	/* hooks that run in the container see it there */
+	b->top_extra = "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/true\"}]}";
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_true(rt_rootfs_detachable(b->spec, b->rootfs));
+	b->top_extra = NULL;
+
+	b->linux_extra = "\"rootfsPropagation\":\"rshared\"";
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
+	b->linux_extra = "\"rootfsPropagation\":\"rslave\"";
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_true(rt_rootfs_detachable(b->spec, b->rootfs));
+	b->linux_extra = NULL;
+
+	b->user_ns = true;
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
+	b->user_ns = false;
+
+	b->namespaces = "[{\"type\":\"pid\"},{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}";
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
+	b->namespaces = "[{\"type\":\"pid\"}";
+	bundle_config(b, "[\"true\"]", NULL);
+	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
+	b->namespaces = NULL;
+}
+
 static void test_rootfs_propagation_rshared(void **state)
 {
 	struct bundle *b = *state;
@@ -1463,6 +1559,8 @@ int main(void)
 	    T(test_exec_into_a_user_namespace),
 	    T(test_spec_devices_are_created),
 	    T(test_rootfs_propagation_rshared),
+	    T(test_rootfs_detached_is_attached_by_the_init),
+	    T(test_rootfs_detachable_only_where_nothing_needs_it_on_the_host),
 	    T(test_exec_after_the_init_exited_fails),
 	    T(test_exec_at_the_pids_limit_fails_with_clone3_s_error),
 	    T(test_ro_bind_mount_of_a_file),
