@@ -149,16 +149,23 @@ if os.path.exists(scale_file):
         last = [float(p[2]) for p in d[-fifth:]]
         firstc = [float(p[3]) for p in d[:fifth]]
         lastc = [float(p[3]) for p in d[-fifth:]]
+        firsts = [float(p[4]) for p in d[:fifth]]
+        lasts = [float(p[4]) for p in d[-fifth:]]
         pss = [(int(p[1]), float(p[5])) for p in d if p[5] != "-"]
         top = pss[-1] if pss else (0, float("nan"))
+        # the kernel floor's cycle at the steps: first and last fifth of the count
+        fl = [(int(p[1]), float(p[7])) for p in d if len(p) > 7 and p[7] != "-"]
+        flf = [v for c, v in fl if c <= n // 5] or [v for c, v in fl[:1]]
+        fll = [v for c, v in fl if c > n - n // 5] or [v for c, v in fl[-1:]]
+        floor = (quantile(flf, 0.5), quantile(fll, 0.5)) if fl else None
         scale_rows.append((label, n, quantile(first, 0.5), quantile(last, 0.5), quantile(firstc, 0.5),
-                           quantile(lastc, 0.5), top))
+                           quantile(lastc, 0.5), top, quantile(firsts, 0.5), quantile(lasts, 0.5), floor))
     gp = subprocess.run(["sh", "-c", "command -v gnuplot"], capture_output=True, text=True).stdout.strip()
     if gp and data:
         script = f"""
 set terminal pngcairo size 1100,450 font ",10"
 set output "{out}/scale.png"
-set multiplot layout 1,2 title "make bench: sleeping containers started one at a time"
+set multiplot layout 1,3 title "make bench: sleeping containers started one at a time"
 set xlabel "containers running"
 set ylabel "start latency, ctr run -d (ms)"
 set key top left
@@ -166,6 +173,14 @@ set grid
 plot """ + ", ".join(
             f"\"< awk -F'\\t' '$1 == \\\"{lb}\\\"' {scale_file}\" using 2:3 with points pt 7 ps 0.4 title \"{lb}\""
             for lb in (label_a, label_b) if lb in data) + f"""
+set ylabel "CPU (ms, log): shim side per start; kernel floor's cycle"
+set logscale y
+plot """ + ", ".join(
+            f"\"< awk -F'\\t' '$1 == \\\"{lb}\\\"' {scale_file}\" using 2:5 with points pt 7 ps 0.4 title \"{lb} shim side\""
+            for lb in (label_a, label_b) if lb in data) + ", " + ", ".join(
+            f"\"< awk -F'\\t' '$1 == \\\"{lb}\\\" && NF > 7 && $8 != \\\"-\\\"' {scale_file}\" using 2:8 with linespoints pt 6 title \"floor among {lb}'s\""
+            for lb in (label_a, label_b) if lb in data) + f"""
+unset logscale y
 set ylabel "PSS of all shims (MB)"
 plot """ + ", ".join(
             f"\"< awk -F'\\t' '$1 == \\\"{lb}\\\" && $6 != \\\"-\\\"' {scale_file}\" using 2:6 with linespoints pt 7 title \"{lb}\""
@@ -185,12 +200,15 @@ if scale_rows:
     lines.append("")
     lines.append("scale: start latency (wall ms, median of the first and last fifth of the starts), CPU per start "
                  "(ms, same), PSS of all shims at the top")
-    for label, n, f1, l1, fc, lc, top in scale_rows:
+    for label, n, f1, l1, fc, lc, top, fs, ls, floor in scale_rows:
         ok = ""
         if not aa and label == label_b:
             ok = f"  [<=150 MB at 500: {'yes' if top[1] <= 150 else 'NO'}{'' if top[0] >= 500 else ' (only ' + str(top[0]) + ' run)'}; no slow-down (last/first <= 1.2): {'yes' if l1 / f1 <= 1.2 else 'NO'}]"
         lines.append(f"  {label}: {n} containers: wall {f1:.1f} -> {l1:.1f} ms ({l1 / f1:.2f}x), cpu {fc:.1f} -> {lc:.1f} ms "
-                     f"({lc / fc:.2f}x); shims' PSS {top[1]:.1f} MB at {top[0]}{ok}")
+                     f"({lc / fc:.2f}x), shim side {fs:.1f} -> {ls:.1f} ms ({ls / fs:.2f}x); shims' PSS {top[1]:.1f} MB at {top[0]}{ok}")
+        if floor:
+            lines.append(f"    kernel floor's cycle among {label}'s containers: cpu {floor[0]:.2f} -> {floor[1]:.2f} ms "
+                         f"({floor[1] / floor[0]:.2f}x)")
 if failures:
     lines.append("")
     lines.append("FAILURES (operations that did not succeed, count per label):")
