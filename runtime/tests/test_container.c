@@ -1272,6 +1272,23 @@ static void test_rootfs_detached_is_attached_by_the_init(void **state)
 	assert_int_equal(rename(image, b->rootfs), 0);
 }
 
+/* The bundle's spec with one knob set to value (then unset again): may its rootfs be detached? */
+static bool detachable_with(struct bundle *b, const char **knob, const char *value)
+{
+	bool r;
+
+	*knob = value;
+	bundle_config(b, "[\"true\"]", NULL);
+	r = rt_rootfs_detachable(b->spec, b->rootfs);
+	*knob = NULL;
+	return r;
+}
+
+#define PRESTART_HOOK	      "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"
+#define POSTSTOP_HOOK	      "\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\"}]}"
+#define CREATE_CONTAINER_HOOK "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/true\"}]}"
+#define JOINED_MOUNT_NS	      "[{\"type\":\"pid\"},{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}"
+
 /* Only a spec whose rootfs nothing in the runtime namespace may look at by its host path, in a
  * mount namespace of the init's own, lets the rootfs leave the daemon's namespace. */
 static void test_rootfs_detachable_only_where_nothing_needs_it_on_the_host(void **state)
@@ -1283,38 +1300,18 @@ static void test_rootfs_detachable_only_where_nothing_needs_it_on_the_host(void 
 	assert_true(rt_rootfs_detachable(b->spec, b->rootfs));
 	assert_false(rt_rootfs_detachable(b->spec, other));
 
-	b->top_extra = "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}";
-	bundle_config(b, "[\"true\"]", NULL);
-	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
-	b->top_extra = "\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\"}]}";
-	bundle_config(b, "[\"true\"]", NULL);
-	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
+	assert_false(detachable_with(b, &b->top_extra, PRESTART_HOOK));
+	assert_false(detachable_with(b, &b->top_extra, POSTSTOP_HOOK));
 	/* hooks that run in the container see it there */
-	b->top_extra = "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/true\"}]}";
-	bundle_config(b, "[\"true\"]", NULL);
-	assert_true(rt_rootfs_detachable(b->spec, b->rootfs));
-	b->top_extra = NULL;
-
-	b->linux_extra = "\"rootfsPropagation\":\"rshared\"";
-	bundle_config(b, "[\"true\"]", NULL);
-	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
-	b->linux_extra = "\"rootfsPropagation\":\"rslave\"";
-	bundle_config(b, "[\"true\"]", NULL);
-	assert_true(rt_rootfs_detachable(b->spec, b->rootfs));
-	b->linux_extra = NULL;
-
+	assert_true(detachable_with(b, &b->top_extra, CREATE_CONTAINER_HOOK));
+	assert_false(detachable_with(b, &b->linux_extra, "\"rootfsPropagation\":\"rshared\""));
+	assert_true(detachable_with(b, &b->linux_extra, "\"rootfsPropagation\":\"rslave\""));
+	assert_false(detachable_with(b, &b->namespaces, JOINED_MOUNT_NS));
+	assert_false(detachable_with(b, &b->namespaces, "[{\"type\":\"pid\"}"));
 	b->user_ns = true;
 	bundle_config(b, "[\"true\"]", NULL);
 	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
 	b->user_ns = false;
-
-	b->namespaces = "[{\"type\":\"pid\"},{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}";
-	bundle_config(b, "[\"true\"]", NULL);
-	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
-	b->namespaces = "[{\"type\":\"pid\"}";
-	bundle_config(b, "[\"true\"]", NULL);
-	assert_false(rt_rootfs_detachable(b->spec, b->rootfs));
-	b->namespaces = NULL;
 }
 
 static void test_rootfs_propagation_rshared(void **state)
