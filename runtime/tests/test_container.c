@@ -1227,9 +1227,8 @@ static void test_spec_devices_are_created(void **state)
 /* The rootfs taken out of the daemon's mount namespace (rt_rootfs_detach): the host sees an empty
  * directory at once, the init attaches the tree in its own namespace and runs from it, and once the
  * last copy of the fd is gone with the init, nothing of it is mounted anywhere we can see. */
-static void test_rootfs_detached_is_attached_by_the_init(void **state)
+static void run_with_detached_rootfs(struct bundle *b)
 {
-	struct bundle *b = *state;
 	struct wren_err *err = NULL;
 	struct run run;
 	_cleanup_free_ char *id = test_id("detached");
@@ -1270,6 +1269,20 @@ static void test_rootfs_detached_is_attached_by_the_init(void **state)
 	/* teardown removes the bundle: the image goes back where bundle_free looks for it */
 	assert_int_equal(rmdir(b->rootfs), 0);
 	assert_int_equal(rename(image, b->rootfs), 0);
+}
+
+static void test_rootfs_detached_is_attached_by_the_init(void **state)
+{
+	run_with_detached_rootfs(*state);
+}
+
+/* runc's no_pivot_root (MS_MOVE and chroot) moves the attached tree like any rootfs mount */
+static void test_rootfs_detached_without_pivot_root(void **state)
+{
+	struct bundle *b = *state;
+
+	b->no_pivot = true;
+	run_with_detached_rootfs(b);
 }
 
 /* The bundle's spec with one knob set to value (then unset again): may its rootfs be detached? */
@@ -1557,6 +1570,7 @@ int main(void)
 	    T(test_spec_devices_are_created),
 	    T(test_rootfs_propagation_rshared),
 	    T(test_rootfs_detached_is_attached_by_the_init),
+	    T(test_rootfs_detached_without_pivot_root),
 	    T(test_rootfs_detachable_only_where_nothing_needs_it_on_the_host),
 	    T(test_exec_after_the_init_exited_fails),
 	    T(test_exec_at_the_pids_limit_fails_with_clone3_s_error),
