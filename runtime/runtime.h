@@ -44,8 +44,8 @@ bool rt_rootfs_detachable(const struct rt_spec *spec, const char *dir);
  * (rt_create_opts.rootfs_tree), and closing the last copy of an unattached tree unmounts it. So
  * the host's mount table does not grow with each running container (every new mount namespace
  * copies that table, and runc leaves one overlay in it per container), and no rootfs mount can
- * outlive the container's processes. -1 with err (e.g. ENOSYS before Linux 5.12): nothing
- * changed, dir is still mounted. */
+ * outlive the container's processes. -1 with err (e.g. ENOSYS before Linux 5.12): dir is still
+ * mounted (with stacked mounts at dir, only an unmount failing after the first would leave fewer). */
 int rt_rootfs_detach(const char *dir, struct wren_err **err);
 
 /* ---- containers ----------------------------------------------------------------------------- */
