@@ -158,8 +158,11 @@ if os.path.exists(scale_file):
         flf = [v for c, v in fl if c <= n // 5] or [v for c, v in fl[:1]]
         fll = [v for c, v in fl if c > n - n // 5] or [v for c, v in fl[-1:]]
         floor = (quantile(flf, 0.5), quantile(fll, 0.5)) if fl else None
+        # containerd's open fds at the first and the last step (older scale.tsv files have no such column)
+        fds = [(int(p[1]), int(p[8])) for p in d if len(p) > 8 and p[8] != "-"]
+        fds = (fds[0], fds[-1]) if fds else None
         scale_rows.append((label, n, quantile(first, 0.5), quantile(last, 0.5), quantile(firstc, 0.5),
-                           quantile(lastc, 0.5), top, quantile(firsts, 0.5), quantile(lasts, 0.5), floor))
+                           quantile(lastc, 0.5), top, quantile(firsts, 0.5), quantile(lasts, 0.5), floor, fds))
     gp = subprocess.run(["sh", "-c", "command -v gnuplot"], capture_output=True, text=True).stdout.strip()
     if gp and data:
         script = f"""
@@ -200,7 +203,7 @@ if scale_rows:
     lines.append("")
     lines.append("scale: start latency (wall ms, median of the first and last fifth of the starts), CPU per start "
                  "(ms, same), PSS of all shims at the top")
-    for label, n, f1, l1, fc, lc, top, fs, ls, floor in scale_rows:
+    for label, n, f1, l1, fc, lc, top, fs, ls, floor, fds in scale_rows:
         ok = ""
         if not aa and label == label_b:
             ok = f"  [<=150 MB at 500: {'yes' if top[1] <= 150 else 'NO'}{'' if top[0] >= 500 else ' (only ' + str(top[0]) + ' run)'}; no slow-down (last/first <= 1.2): {'yes' if l1 / f1 <= 1.2 else 'NO'}]"
@@ -209,6 +212,9 @@ if scale_rows:
         if floor:
             lines.append(f"    kernel floor's cycle among {label}'s containers: cpu {floor[0]:.2f} -> {floor[1]:.2f} ms "
                          f"({floor[1] / floor[0]:.2f}x)")
+        if fds:
+            lines.append(f"    containerd's open fds (each start action closes them at its execve): {fds[0][1]} with "
+                         f"{fds[0][0]} running -> {fds[1][1]} with {fds[1][0]}")
 if failures:
     lines.append("")
     lines.append("FAILURES (operations that did not succeed, count per label):")
