@@ -28,6 +28,7 @@
  *   to count the daemon's instructions under callgrind).
  * Exit 0, or 1 with "wren-shimbench: <phase>: <error>" on stderr. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -63,13 +64,17 @@ static cJSON *template;
 
 static void die(const char *phase, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 static pid_t daemon_pid; /* with -daemon-wrap: killed when we die */
+/* the cycle whose daemon is up: what die() cleans up, as containerd does after giving up on a shim */
+static struct {
+	const char *bundle, *id;
+} live;
+static void cleanup_live(void);
 
 static void die(const char *phase, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (daemon_pid > 0)
-		kill(daemon_pid, SIGKILL);
+	cleanup_live();
 	fprintf(stderr, "wren-shimbench: %s: ", phase);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -223,6 +228,72 @@ static pid_t spawn(const char *phase, const char *const *argv, const char *bundl
 	if (r != 0)
 		die(phase, "posix_spawn %s: %s", argv[0], strerror(r));
 	return pid;
+}
+
+/* The shim daemon of a bundle, or -1: the process running our shim binary with the bundle as its
+ * cwd (the start action runs there and the daemon it forks stays). The socket's SO_PEERCRED would
+ * name the start action, which made the socket and has exited. */
+static pid_t find_daemon(const char *bundle)
+{
+	char exe[PATH_MAX], path[64], buf[PATH_MAX];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = -1;
+	ssize_t n;
+
+	if (!d || !realpath(opt_shim, exe)) {
+		if (d)
+			closedir(d);
+		return -1;
+	}
+	while (found < 0 && (e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+		n = readlink(path, buf, sizeof(buf) - 1);
+		if (n < 0 || (buf[n] = '\0', strcmp(buf, bundle) != 0))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		n = readlink(path, buf, sizeof(buf) - 1);
+		if (n >= 0 && (buf[n] = '\0', strcmp(buf, exe) == 0))
+			found = pid;
+	}
+	closedir(d);
+	return found;
+}
+
+static char *run_action(const char *bundle, const char *id, const char *action, int *status);
+static void rm_rf(const char *path);
+
+/* A cycle that failed after its start action leaves a daemon waiting for requests, and maybe a
+ * container: kill the daemon and run the delete action, which removes what it left (the
+ * container, its cgroup and rootfs, the socket file). Best effort: we are exiting anyway. */
+static void cleanup_live(void)
+{
+	static bool busy;
+	pid_t pid = daemon_pid > 0 ? daemon_pid : live.bundle ? find_daemon(live.bundle) : -1;
+	int status;
+
+	if (busy)
+		return;
+	busy = true;
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		/* ours to reap (we are a subreaper); a few seconds at most if it is not */
+		for (int i = 0; i < 3000 && waitpid(pid, &status, WNOHANG) == 0; i++)
+			usleep(1000);
+	}
+	if (live.bundle) {
+		char rootfs[PATH_MAX];
+
+		free(run_action(live.bundle, live.id, "delete", &status));
+		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", live.bundle);
+		while (umount2(rootfs, MNT_DETACH) == 0)
+			;
+		rm_rf(live.bundle);
+	}
 }
 
 /* Runs the shim with cwd = bundle; returns its trimmed stdout+stderr (malloc'd). */
@@ -412,6 +483,8 @@ static void one(int iter, int print)
 		snprintf(id, sizeof(id), "sb%d-%d", (int)getpid(), iter);
 	snprintf(bundle, sizeof(bundle), "%s/%s", opt_dir, id);
 	make_bundle(bundle, id);
+	live.bundle = bundle;
+	live.id = id;
 	join(path, sizeof(path), bundle, "log");
 	logfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (logfd < 0)
@@ -559,6 +632,7 @@ static void one(int iter, int print)
 	tp = now_ns(CLOCK_MONOTONIC);
 	t[T_SHUTDOWN] = tp - t0;
 	t0 = tp;
+	live.bundle = NULL; /* the delete action is the clean-up: not twice if it fails */
 	out = run_action(bundle, id, "delete", &status);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		die("delete action", "status 0x%x: %s", status, out);
