@@ -159,7 +159,7 @@ static void cg_mkdir(const char *h, const char *rel)
 }
 
 static const char *const dev_allow[] = {
-    "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",  "c 1:8 rwm",
+    "c *:* m",	 "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
     "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
 };
 
@@ -212,7 +212,8 @@ struct mnt {
 static const struct mnt mounts[] = {
     {"/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL},
     {"/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
-    {"/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+    {"/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+     "newinstance,ptmxmode=0666,mode=0620,gid=5"},
     {"/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k"},
     {"/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL},
     {"/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL},
@@ -220,8 +221,9 @@ static const struct mnt mounts[] = {
 };
 
 static const char *const masked[] = {
-    "/proc/acpi",	 "/proc/asound",    "/proc/kcore",	"/proc/keys", "/proc/latency_stats",
-    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+    "/proc/acpi",	   "/proc/asound",     "/proc/kcore",	    "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/sys/firmware",	   "/proc/scsi",
 };
 static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 				       "/proc/sysrq-trigger"};
@@ -229,12 +231,13 @@ static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/p
 static const struct {
 	const char *name;
 	unsigned maj, min;
-} devices[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+} devices[] = {{"null", 1, 3},	 {"zero", 1, 5},    {"full", 1, 7},
+	       {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 
-static const int keep_caps[] = {CAP_CHOWN,	     CAP_DAC_OVERRIDE, CAP_FSETID,	 CAP_FOWNER,
-				CAP_MKNOD,	     CAP_NET_RAW,      CAP_SETGID,	 CAP_SETUID,
-				CAP_SETFCAP,	     CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-				CAP_KILL,	     CAP_AUDIT_WRITE};
+static const int keep_caps[] = {CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,	     CAP_FOWNER,
+				CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,	     CAP_SETUID,
+				CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+				CAP_KILL,    CAP_AUDIT_WRITE};
 
 static void child_fail(const char *what)
 {
@@ -250,7 +253,8 @@ static void child(const char *rootfs, int sync_fd)
 	struct __user_cap_data_struct data[2];
 	uint64_t keep = 0;
 	char *const argv[] = {"/bin/true", NULL};
-	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			      NULL};
 
 	if (read(sync_fd, &c, 1) != 1)
 		_exit(125);
@@ -308,7 +312,8 @@ static void child(const char *rootfs, int sync_fd)
 	for (size_t i = 0; i < sizeof(keep_caps) / sizeof(keep_caps[0]); i++)
 		keep |= 1ull << keep_caps[i];
 	for (int cap = 0; cap <= 63; cap++)
-		if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+		if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
 			child_fail("capbset drop");
 	memset(data, 0, sizeof(data));
 	data[0].effective = data[0].permitted = (uint32_t)keep;
@@ -343,11 +348,13 @@ static void one(int iter, int print)
 	int sync[2], status;
 	pid_t pid;
 
-	snprintf(base, sizeof(base), "%s/f%d-%d", opt_dir, (int)getpid(), iter < 0 ? 1000 - iter : iter);
+	snprintf(base, sizeof(base), "%s/f%d-%d", opt_dir, (int)getpid(),
+		 iter < 0 ? 1000 - iter : iter);
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", base);
 	snprintf(upper, sizeof(upper), "%s/upper", base);
 	snprintf(work, sizeof(work), "%s/work", base);
-	snprintf(cg, sizeof(cg), "%s/f%d-%d", opt_cgparent, (int)getpid(), iter < 0 ? 1000 - iter : iter);
+	snprintf(cg, sizeof(cg), "%s/f%d-%d", opt_cgparent, (int)getpid(),
+		 iter < 0 ? 1000 - iter : iter);
 	if (mkdir(base, 0711) < 0 || mkdir(rootfs, 0711) < 0 || mkdir(upper, 0755) < 0 ||
 	    mkdir(work, 0755) < 0)
 		die("mkdir %s", base);
@@ -360,8 +367,9 @@ static void one(int iter, int print)
 	cg_create(cg);
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		die("pipe");
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-						CLONE_NEWNET | SIGCHLD,
+	pid = (pid_t)syscall(SYS_clone,
+			     CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+				 CLONE_NEWNET | SIGCHLD,
 			     NULL, NULL, NULL, NULL);
 	if (pid < 0)
 		die("clone");
@@ -417,7 +425,8 @@ int main(int argc, char **argv)
 	}
 	if (!opt_dir || !opt_lower) {
 		errno = EINVAL;
-		die("usage: floor -dir DIR -lower ROOTFS [-n N] [-warmup N] [-cgparent /P] [-cpuacct D]");
+		die("usage: floor -dir DIR -lower ROOTFS [-n N] [-warmup N] [-cgparent /P] "
+		    "[-cpuacct D]");
 	}
 	find_hierarchies();
 	if (opt_cpuacct) {

@@ -50,7 +50,8 @@ struct rt_cgroup_join_step {
 };
 size_t rt_cgroup_join_steps(const struct rt_cgroup *cg, bool born_in_place,
 			    struct rt_cgroup_join_step *out,
-			    const char *(*join)(void *ud, const char *dir, const char *file), void *ud);
+			    const char *(*join)(void *ud, const char *dir, const char *file),
+			    void *ud);
 /* Apply resources to the live cgroup (Update). */
 int rt_cgroup_update(const struct rt_cgroup *cg, const struct rt_resources *res,
 		     struct wren_err **err);

@@ -110,7 +110,8 @@ int rt_cgroup_join_self(const struct rt_cgroup *cg, bool born_in_place, struct w
 
 size_t rt_cgroup_join_steps(const struct rt_cgroup *cg, bool born_in_place,
 			    struct rt_cgroup_join_step *out,
-			    const char *(*join)(void *ud, const char *dir, const char *file), void *ud)
+			    const char *(*join)(void *ud, const char *dir, const char *file),
+			    void *ud)
 {
 	size_t n = 0;
 
@@ -118,7 +119,8 @@ size_t rt_cgroup_join_steps(const struct rt_cgroup *cg, bool born_in_place,
 		if (born_in_place)
 			return 0;
 		if (out)
-			out[0] = (struct rt_cgroup_join_step){-1, join(ud, cg->dir, "/cgroup.procs")};
+			out[0] =
+			    (struct rt_cgroup_join_step){-1, join(ud, cg->dir, "/cgroup.procs")};
 		return 1;
 	}
 	for (size_t i = 0; i < cg->n_dirs; i++) {

@@ -33,7 +33,7 @@ struct rt_container {
 	pid_t pid;
 	int pidfd, sync_fd;
 	bool systemd_cgroup; /* the scope is created once the init exists (create_cgroup) */
-	int console_fd; /* the terminal's master from the init, until taken */
+	int console_fd;	     /* the terminal's master from the init, until taken */
 	enum phase phase;
 	bool destroyed;
 	rt_log_fn log;

@@ -20,21 +20,22 @@ enum wren_code {
 };
 
 struct wren_err {
-	int errnum;  /* errno-style cause, 0 if none */
-	int code;    /* enum wren_code */
-	char *msg;   /* full chain, "outer: inner: strerror" */
+	int errnum; /* errno-style cause, 0 if none */
+	int code;   /* enum wren_code */
+	char *msg;  /* full chain, "outer: inner: strerror" */
 };
 
 /* Set *err (if err != NULL and *err == NULL) from errnum and a message; ": strerror(errnum)" is
  * appended when errnum != 0. Code is WREN_E_UNKNOWN. Always returns -1, so callers can
  * `return wren_err_errno(err, errno, "open %s", path);`. */
 int wren_err_errno(struct wren_err **err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Same with an explicit code and no errno. */
 int wren_err_code(struct wren_err **err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Prefix context: "ctx: previous message". Returns -1. A NULL err is ignored. */
-int wren_err_wrap(struct wren_err **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int wren_err_wrap(struct wren_err **err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void wren_err_free(struct wren_err *e);
 /* Move *from into *to (if *to is empty), leaving *from NULL. */
 void wren_err_move(struct wren_err **to, struct wren_err **from);

@@ -31,11 +31,11 @@
 #define SYS_faccessat2 439
 #endif
 
-#define SYNC_FD 3
-#define KEEP_FD 4
-#define CHILD_STACK (64 * 1024)
+#define SYNC_FD	     3
+#define KEEP_FD	     4
+#define CHILD_STACK  (64 * 1024)
 #define HELPER_STACK (16 * 1024)
-#define PAGE 4096
+#define PAGE	     4096
 
 struct plan {
 	int stdio[3], sync_fd, init_pidfd;
@@ -70,9 +70,9 @@ struct plan {
 	bool shared; /* the daemon's memory: rawsys.h only (a fork may use libc) */
 	/* the helper thread's clone of the child (shared only) */
 	struct clone_args cargs;
-	int init_pidfd_ns;     /* its setns(CLONE_NEWPID) */
-	volatile pid_t pid;    /* written by the kernel (CLONE_PARENT_SETTID) before the child runs */
-	volatile int pidfd;    /* the same (CLONE_PIDFD), -1 until then */
+	int init_pidfd_ns;  /* its setns(CLONE_NEWPID) */
+	volatile pid_t pid; /* written by the kernel (CLONE_PARENT_SETTID) before the child runs */
+	volatile int pidfd; /* the same (CLONE_PIDFD), -1 until then */
 	volatile int clone_r;  /* the helper's clone3: 1 until it returns */
 	volatile int born;     /* 1 once the child runs, or the helper's clone failed (a futex) */
 	volatile pid_t helper; /* the helper's tid: set at its clone, 0 once it has exited */
@@ -271,7 +271,8 @@ static int child_main(void *arg)
 	/* a leaked fd of a host directory as cwd (/proc/self/fd/N) would land outside the root: the
 	 * kernel then reports the cwd as unreachable (an error, or a path not starting with /) */
 	if (rt_raw2(SYS_getcwd, buf, sizeof(buf)) < 0 || buf[0] != '/') {
-		rt_msg_s(&m, "current working directory is outside of container mount namespace root -- "
+		rt_msg_s(
+		    &m, "current working directory is outside of container mount namespace root -- "
 			"possible container breakout detected");
 		fail(SYNC_FD, 0, &m, 1);
 	}
@@ -435,7 +436,8 @@ static size_t plan_size(const struct rt_exec_child_in *in)
 
 		n_join = rt_cgroup_join_steps(in->cg, in->born_in_place, NULL, NULL, NULL);
 		if (n_join <= 64)
-			rt_cgroup_join_steps(in->cg, in->born_in_place, steps, measure_join, &paths);
+			rt_cgroup_join_steps(in->cg, in->born_in_place, steps, measure_join,
+					     &paths);
 		else
 			paths = n_join * (PATH_MAX + 16);
 	}
@@ -450,9 +452,8 @@ static size_t plan_size(const struct rt_exec_child_in *in)
 		n += ALIGN16(strlen(p->args[i]) + 1);
 	n += ALIGN16((p->n_env + 2) * sizeof(char *));
 	for (size_t i = 0; i < p->n_env; i++)
-		n += ALIGN16(strlen(p->env[i]) + 1) + (strncmp(p->env[i], "PATH=", 5) == 0
-							    ? ALIGN16(strlen(p->env[i]) + 1)
-							    : 0);
+		n += ALIGN16(strlen(p->env[i]) + 1) +
+		     (strncmp(p->env[i], "PATH=", 5) == 0 ? ALIGN16(strlen(p->env[i]) + 1) : 0);
 	return n;
 }
 
@@ -477,7 +478,8 @@ static void fill_env(struct plan *pl, const struct rt_process *p, struct arena *
 				break;
 		if (eq == NULL) {
 			if (j < n) {
-				memmove(&pl->envp[j], &pl->envp[j + 1], (n - j - 1) * sizeof(char *));
+				memmove(&pl->envp[j], &pl->envp[j + 1],
+					(n - j - 1) * sizeof(char *));
 				n--;
 			}
 			continue;
@@ -501,8 +503,7 @@ static void fill_env(struct plan *pl, const struct rt_process *p, struct arena *
 			pl->path_env = arena_str(a, p->env[i] + 5);
 }
 
-static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_cap,
-		 struct arena *a)
+static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_cap, struct arena *a)
 {
 	const struct rt_process *p = in->p;
 
@@ -529,7 +530,8 @@ static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_ca
 		size_t n = rt_cgroup_join_steps(in->cg, in->born_in_place, NULL, arena_join, a);
 
 		pl->join = arena_alloc(a, n * sizeof(*pl->join));
-		pl->n_join = rt_cgroup_join_steps(in->cg, in->born_in_place, pl->join, arena_join, a);
+		pl->n_join =
+		    rt_cgroup_join_steps(in->cg, in->born_in_place, pl->join, arena_join, a);
 	}
 	pl->cwd = arena_str(a, p->cwd && p->cwd[0] ? p->cwd : "/");
 	pl->n_rlimits = p->n_rlimits;
@@ -539,7 +541,8 @@ static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_ca
 	if (in->seccomp) {
 		pl->filter_len = in->seccomp->len;
 		pl->filter = arena_alloc(a, in->seccomp->len * sizeof(struct sock_filter));
-		memcpy(pl->filter, in->seccomp->filter, in->seccomp->len * sizeof(struct sock_filter));
+		memcpy(pl->filter, in->seccomp->filter,
+		       in->seccomp->len * sizeof(struct sock_filter));
 		pl->seccomp_flags = in->seccomp->flags;
 	}
 	pl->n_gids = p->n_additional_gids;
@@ -562,9 +565,9 @@ static void unmap(struct rt_exec_child *ch)
 	free(ch);
 }
 
-#define CHILD_STACK_AT PAGE
+#define CHILD_STACK_AT	PAGE
 #define HELPER_STACK_AT (PAGE + CHILD_STACK + PAGE)
-#define PLAN_AT (HELPER_STACK_AT + HELPER_STACK)
+#define PLAN_AT		(HELPER_STACK_AT + HELPER_STACK)
 
 struct rt_exec_child *rt_exec_child_prepare(const struct rt_exec_child_in *in,
 					    struct wren_err **err)
@@ -628,8 +631,8 @@ pid_t rt_exec_child_spawn(struct rt_exec_child *ch, int cgroup_fd, int *pidfd)
 	}
 	/* the helper: a thread (no CLONE_SETTLS: it runs on our TLS and never writes it) */
 	memset(&t, 0, sizeof(t));
-	t.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-		  CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	t.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+		  CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
 	t.parent_tid = (uint64_t)(uintptr_t)&pl->helper;
 	t.child_tid = (uint64_t)(uintptr_t)&pl->helper;
 	t.stack = (uint64_t)(uintptr_t)(ch->map + HELPER_STACK_AT);

@@ -7,10 +7,11 @@
 #include <stddef.h>
 
 struct rt_mountopt {
-	unsigned long flags;       /* MS_* to set (bind/rbind give MS_BIND[|MS_REC]) */
+	unsigned long flags;	   /* MS_* to set (bind/rbind give MS_BIND[|MS_REC]) */
 	unsigned long clear_flags; /* MS_* the options clear (rw, suid, dev, exec, atime, ...) */
-	unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE [| MS_REC], or 0 */
-	char *data;                /* malloc'd comma-joined unknown words, or NULL */
+	/* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE [| MS_REC], or 0 */
+	unsigned long propagation;
+	char *data; /* malloc'd comma-joined unknown words, or NULL */
 	bool bind;
 };
 

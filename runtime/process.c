@@ -299,9 +299,9 @@ int rt_proc_refuse_self(const char *path, const struct rt_self_exe *self, struct
 	if (!self->known || stat(path, &st) < 0)
 		return 0; /* execve will report it */
 	if (st.st_dev == self->dev && st.st_ino == self->ino) {
-		wren_err_code(err, WREN_E_UNKNOWN,
-			      "exec: \"%s\": refusing to run the runtime's own binary in a container",
-			      path);
+		wren_err_code(
+		    err, WREN_E_UNKNOWN,
+		    "exec: \"%s\": refusing to run the runtime's own binary in a container", path);
 		if (err && *err)
 			(*err)->errnum = EPERM;
 		return -1;

@@ -39,22 +39,23 @@ static inline long rt_raw_clone3_run(void *args, unsigned long size, int (*fn)(v
 	register long r12 __asm__("r12") = (long)fn;
 	register long r13 __asm__("r13") = (long)arg;
 
-	__asm__ volatile("syscall\n\t"
-			 "test %%rax, %%rax\n\t"
-			 "jnz 1f\n\t"
-			 /* the child, on the new stack (16-byte aligned: the call makes the frame) */
-			 "xor %%ebp, %%ebp\n\t"
-			 "mov %%r13, %%rdi\n\t"
-			 "call *%%r12\n\t"
-			 "mov %%eax, %%edi\n\t"
-			 "mov %[nr_exit], %%eax\n\t"
-			 "syscall\n\t"
-			 "hlt\n\t"
-			 "1:"
-			 : "=a"(ret)
-			 : "0"((long)SYS_clone3), "D"(args), "S"(size), "r"(r12), "r"(r13),
-			   [nr_exit] "i"(SYS_exit_group)
-			 : "rcx", "r11", "memory");
+	__asm__ volatile(
+	    "syscall\n\t"
+	    "test %%rax, %%rax\n\t"
+	    "jnz 1f\n\t"
+	    /* the child, on the new stack (16-byte aligned: the call makes the frame) */
+	    "xor %%ebp, %%ebp\n\t"
+	    "mov %%r13, %%rdi\n\t"
+	    "call *%%r12\n\t"
+	    "mov %%eax, %%edi\n\t"
+	    "mov %[nr_exit], %%eax\n\t"
+	    "syscall\n\t"
+	    "hlt\n\t"
+	    "1:"
+	    : "=a"(ret)
+	    : "0"((long)SYS_clone3), "D"(args), "S"(size), "r"(r12),
+	      "r"(r13), [nr_exit] "i"(SYS_exit_group)
+	    : "rcx", "r11", "memory");
 	return ret;
 }
 #else
@@ -68,10 +69,10 @@ static inline long rt_raw6(long nr, long a, long b, long c, long d, long e, long
 }
 #endif
 
-#define rt_raw0(nr) rt_raw6((nr), 0, 0, 0, 0, 0, 0)
-#define rt_raw1(nr, a) rt_raw6((nr), (long)(a), 0, 0, 0, 0, 0)
-#define rt_raw2(nr, a, b) rt_raw6((nr), (long)(a), (long)(b), 0, 0, 0, 0)
-#define rt_raw3(nr, a, b, c) rt_raw6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define rt_raw0(nr)		rt_raw6((nr), 0, 0, 0, 0, 0, 0)
+#define rt_raw1(nr, a)		rt_raw6((nr), (long)(a), 0, 0, 0, 0, 0)
+#define rt_raw2(nr, a, b)	rt_raw6((nr), (long)(a), (long)(b), 0, 0, 0, 0)
+#define rt_raw3(nr, a, b, c)	rt_raw6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define rt_raw4(nr, a, b, c, d) rt_raw6((nr), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define rt_raw5(nr, a, b, c, d, e)                                                                 \
 	rt_raw6((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)

@@ -95,7 +95,8 @@ static int create_last(int rootfd, const char *path, bool last_is_file)
 	if (parent < 0)
 		return -1;
 	if (last_is_file) {
-		r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+			   0644);
 		if (r >= 0)
 			close(r);
 	} else {
@@ -579,7 +580,8 @@ int rt_rootfs_prepare(const struct rt_spec *spec, int tree, struct wren_err **er
 	if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
 		return wren_err_errno(err, errno, "set propagation of /");
 	/* the rootfs comes now, into this namespace only: the host never sees it mounted */
-	if (tree >= 0 && move_mount(tree, "", AT_FDCWD, spec->root_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	if (tree >= 0 &&
+	    move_mount(tree, "", AT_FDCWD, spec->root_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return wren_err_errno(err, errno, "attach the rootfs at %s", spec->root_path);
 	if ((prop & MS_SHARED) && parent_mount_private(spec->root_path, err) < 0)
 		return -1;

@@ -54,13 +54,14 @@ typedef void (*rt_log_fn)(void *ud, enum rt_log_level level, const char *msg);
 
 struct rt_create_opts {
 	const char *id;
-	const char *bundle;  /* absolute */
+	const char *bundle;   /* absolute */
 	struct rt_spec *spec; /* borrowed; must outlive the container */
-	int stdio[3];        /* the init's fds 0,1,2; -1 = /dev/null. The caller keeps (and closes) its copies */
+	/* the init's fds 0,1,2; -1 = /dev/null. The caller keeps (and closes) its copies */
+	int stdio[3];
 	bool no_pivot_root;
 	bool no_new_keyring;
 	bool systemd_cgroup; /* containerd.runc.v1.Options.systemd_cgroup: the systemd driver */
-	rt_log_fn log;       /* the children's own log lines (may be NULL) */
+	rt_log_fn log;	     /* the children's own log lines (may be NULL) */
 	void *log_ud;
 	/* the rootfs as a detached tree (rt_rootfs_detach), which the init attaches at the spec's
 	 * root path first thing in its mount namespace; 0: none, the rootfs is there already. The

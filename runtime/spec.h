@@ -49,14 +49,15 @@ struct rt_process {
 
 struct rt_mount_spec {
 	char *destination; /* absolute inside the container */
-	char *type;        /* may be "" for bind mounts */
+	char *type;	   /* may be "" for bind mounts */
 	char *source;
 	/* options split at parse time: */
-	unsigned long flags;       /* MS_* to set */
+	unsigned long flags;	   /* MS_* to set */
 	unsigned long clear_flags; /* MS_* explicitly cleared (rw, suid, ...) */
-	unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC), 0 if none */
-	char *data;                /* remaining comma-joined options for the filesystem, or NULL */
-	bool bind;                 /* "bind"/"rbind" or type "bind" */
+	/* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC), 0 if none */
+	unsigned long propagation;
+	char *data; /* remaining comma-joined options for the filesystem, or NULL */
+	bool bind;  /* "bind"/"rbind" or type "bind" */
 };
 
 enum rt_ns_type {
@@ -93,9 +94,9 @@ struct rt_device {
 
 struct rt_device_rule {
 	bool allow;
-	char type; /* 'a', 'c', 'b' */
+	char type;	      /* 'a', 'c', 'b' */
 	int64_t major, minor; /* -1 = wildcard */
-	char *access;         /* "rwm" subset */
+	char *access;	      /* "rwm" subset */
 };
 
 /* The per-device lists of blockIO, in the order of their v1 files (cgroup_v1.c, cgroup_v2.c). */
@@ -108,15 +109,27 @@ enum rt_blkio_list {
 	RT_BLKIO_NLISTS
 };
 
+struct rt_blkio_device {
+	int64_t major, minor;
+	bool has_weight, has_leaf_weight;
+	uint16_t weight, leaf_weight;
+	uint64_t rate; /* throttle lists: bytes or io per second, 0 = no limit */
+};
+
+struct rt_hugepage_limit {
+	char *page_size; /* "2MB" */
+	uint64_t limit;
+};
+
 /* LinuxResources: every value optional (has_*). -1 where the spec says "unlimited". */
 struct rt_resources {
 	bool has_memory_limit, has_memory_reservation, has_memory_swap, has_memory_swappiness,
-		has_memory_kernel, has_disable_oom_killer;
+	    has_memory_kernel, has_disable_oom_killer;
 	int64_t memory_limit, memory_reservation, memory_swap, memory_kernel;
 	uint64_t memory_swappiness;
 	bool disable_oom_killer;
 	bool has_cpu_shares, has_cpu_quota, has_cpu_period, has_cpu_realtime_runtime,
-		has_cpu_realtime_period, has_cpu_idle;
+	    has_cpu_realtime_period, has_cpu_idle;
 	uint64_t cpu_shares, cpu_period, cpu_realtime_period;
 	int64_t cpu_quota, cpu_realtime_runtime, cpu_idle;
 	char *cpu_cpus, *cpu_mems; /* cpuset, NULL if unset */
@@ -125,20 +138,11 @@ struct rt_resources {
 	bool has_blkio_weight, has_blkio_leaf_weight;
 	uint16_t blkio_weight, blkio_leaf_weight;
 	/* blockIO.weightDevice and the four throttle lists, one entry per device */
-	struct rt_blkio_device {
-		int64_t major, minor;
-		bool has_weight, has_leaf_weight;
-		uint16_t weight, leaf_weight;
-		uint64_t rate; /* throttle lists: bytes or io per second, 0 = no limit */
-	} *blkio_lists[RT_BLKIO_NLISTS];
+	struct rt_blkio_device *blkio_lists[RT_BLKIO_NLISTS];
 	size_t n_blkio[RT_BLKIO_NLISTS];
 	struct rt_device_rule *devices;
 	size_t n_devices;
-	/* hugepage limits */
-	struct {
-		char *page_size; /* "2MB" */
-		uint64_t limit;
-	} *hugepage_limits;
+	struct rt_hugepage_limit *hugepage_limits;
 	size_t n_hugepage_limits;
 	/* cgroup v2 "unified" key/values, written as is */
 	char **unified_keys, **unified_values;
@@ -213,7 +217,8 @@ struct rt_spec {
 	bool root_readonly;
 	char *hostname;
 	char *domainname;
-	struct rt_process *process; /* may be NULL only for specs that never start (rejected at create) */
+	/* may be NULL only for specs that never start (rejected at create) */
+	struct rt_process *process;
 	struct rt_mount_spec *mounts;
 	size_t n_mounts;
 	struct rt_hook *hooks[RT_HOOK__MAX];

@@ -36,8 +36,8 @@ static inline void fclosep(FILE **f)
 	if (*f)
 		fclose(*f);
 }
-#define _cleanup_free_   __attribute__((cleanup(freep)))
-#define _cleanup_close_  __attribute__((cleanup(closep)))
+#define _cleanup_free_	 __attribute__((cleanup(freep)))
+#define _cleanup_close_	 __attribute__((cleanup(closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
 
 static inline int steal_fd(int *fd)

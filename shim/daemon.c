@@ -220,8 +220,9 @@ int shim_daemon_run(const struct shim_flags *f)
 	}
 	s.events = shim_publisher_new(s.loop, ttrpc_address ? ttrpc_address : "", f->namespace);
 	shim_service_register(&s);
-	log_debug("serving on %s; containerd at %s, events to %s", s.socket_path ? s.socket_path : "fd 3",
-		  f->address && *f->address ? f->address : "-", ttrpc_address ? ttrpc_address : "-");
+	log_debug(
+	    "serving on %s; containerd at %s, events to %s", s.socket_path ? s.socket_path : "fd 3",
+	    f->address && *f->address ? f->address : "-", ttrpc_address ? ttrpc_address : "-");
 
 	r = serve(&s);
 	if (r < 0)

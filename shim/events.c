@@ -9,10 +9,10 @@
 #include "shim/events.h"
 #include "shim/log.h"
 
-#define EVENTS_SERVICE "containerd.services.events.ttrpc.v1.Events"
-#define QUEUE_MAX      4096
+#define EVENTS_SERVICE	   "containerd.services.events.ttrpc.v1.Events"
+#define QUEUE_MAX	   4096
 #define FORWARD_TIMEOUT_NS (5LL * 1000 * 1000 * 1000)
-#define MAX_REJECTS    5 /* non-transport errors before an event is dropped, as the Go shim */
+#define MAX_REJECTS	   5 /* non-transport errors before an event is dropped, as the Go shim */
 
 struct event {
 	struct event *next;
@@ -66,7 +66,8 @@ static void schedule_retry(struct shim_publisher *p)
 
 static void on_retry(struct ttrpc_timer *t)
 {
-	struct shim_publisher *p = (struct shim_publisher *)((char *)t - offsetof(struct shim_publisher, retry));
+	struct shim_publisher *p =
+	    (struct shim_publisher *)((char *)t - offsetof(struct shim_publisher, retry));
 	send_next(p);
 }
 
@@ -155,9 +156,9 @@ void shim_publish(struct shim_publisher *p, const char *topic, const char *type,
 		  const ProtobufCMessage *event)
 {
 	Containerd__Services__Events__Ttrpc__V1__ForwardRequest req =
-		CONTAINERD__SERVICES__EVENTS__TTRPC__V1__FORWARD_REQUEST__INIT;
+	    CONTAINERD__SERVICES__EVENTS__TTRPC__V1__FORWARD_REQUEST__INIT;
 	Containerd__Services__Events__Ttrpc__V1__Envelope env =
-		CONTAINERD__SERVICES__EVENTS__TTRPC__V1__ENVELOPE__INIT;
+	    CONTAINERD__SERVICES__EVENTS__TTRPC__V1__ENVELOPE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	struct timespec now;
 	struct event *e;

@@ -13,13 +13,13 @@ int shim_parse_flags(int argc, char **argv, struct shim_flags *f, struct wren_er
 		const char *name;
 		size_t off;
 	} strs[] = {
-		{"namespace", offsetof(struct shim_flags, namespace)},
-		{"id", offsetof(struct shim_flags, id)},
-		{"address", offsetof(struct shim_flags, address)},
-		{"publish-binary", offsetof(struct shim_flags, publish_binary)},
-		{"bundle", offsetof(struct shim_flags, bundle)},
-		{"socket", offsetof(struct shim_flags, socket)},
-		{"debug-socket", (size_t)-1},
+	    {"namespace", offsetof(struct shim_flags, namespace)},
+	    {"id", offsetof(struct shim_flags, id)},
+	    {"address", offsetof(struct shim_flags, address)},
+	    {"publish-binary", offsetof(struct shim_flags, publish_binary)},
+	    {"bundle", offsetof(struct shim_flags, bundle)},
+	    {"socket", offsetof(struct shim_flags, socket)},
+	    {"debug-socket", (size_t)-1},
 	};
 
 	for (int i = 1; i < argc; i++) {

@@ -15,20 +15,19 @@
 
 #define FEATURES_URL "types.containerd.io/opencontainers/runtime-spec/1/features/Features"
 
-static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network",
-					 "pid",    "time", "user",  "uts"};
-static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",
+static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network",
+					 "pid",	   "time", "user",  "uts"};
+static const char *const hooks[] = {"prestart",	      "createRuntime", "createContainer",
 				    "startContainer", "poststart",     "poststop"};
 static const char *const mount_options[] = {
-	"async",  "atime",  "bind",       "defaults",   "dev",         "diratime",
-	"dirsync", "exec",  "mand",       "noatime",    "nodev",       "nodiratime",
-	"noexec", "nomand", "norelatime", "nostrictatime", "nosuid",   "private",
-	"rbind",  "relatime", "remount",  "ro",         "rprivate",    "rshared",
-	"rslave", "runbindable", "rw",    "shared",     "slave",       "strictatime",
-	"suid",   "sync",   "unbindable"};
+    "async",	  "atime",	   "bind",    "defaults", "dev",	 "diratime", "dirsync",
+    "exec",	  "mand",	   "noatime", "nodev",	  "nodiratime",	 "noexec",   "nomand",
+    "norelatime", "nostrictatime", "nosuid",  "private",  "rbind",	 "relatime", "remount",
+    "ro",	  "rprivate",	   "rshared", "rslave",	  "runbindable", "rw",	     "shared",
+    "slave",	  "strictatime",   "suid",    "sync",	  "unbindable"};
 static const char *const seccomp_actions[] = {
-	"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-	"SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
+    "SCMP_ACT_ALLOW",	    "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",	"SCMP_ACT_KILL_PROCESS",
+    "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",   "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
 static const char *const seccomp_ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
 					  "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
 					  "SCMP_CMP_NE"};
@@ -81,10 +80,11 @@ static char *features_json(size_t *len)
 	LIST(f, seccomp_actions);
 	fputs(",\"operators\":", f);
 	LIST(f, seccomp_ops);
-	fputs("},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},"
-	      "\"intelRdt\":{\"enabled\":false},\"mountExtensions\":{\"idmap\":{\"enabled\":false}}}"
-	      ",\"annotations\":{\"io.containerd.wren.version\":\"" WREN_VERSION "\"}}",
-	      f);
+	fputs(
+	    "},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},"
+	    "\"intelRdt\":{\"enabled\":false},\"mountExtensions\":{\"idmap\":{\"enabled\":false}}}"
+	    ",\"annotations\":{\"io.containerd.wren.version\":\"" WREN_VERSION "\"}}",
+	    f);
 	if (fclose(f) != 0)
 		abort();
 	return buf;

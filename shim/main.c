@@ -10,24 +10,25 @@
 
 static void usage(FILE *f, const char *argv0)
 {
-	fprintf(f,
-		"Usage: %s [flags] [start|delete]\n"
-		"\n"
-		"containerd shim v2 for the runtime io.containerd.wren.v2: runs OCI containers\n"
-		"in-process (no runc). containerd starts it; you normally never run it by hand.\n"
-		"\n"
-		"Flags (-flag value, -flag=value and --flag are all accepted):\n"
-		"  -namespace NS         containerd namespace\n"
-		"  -id ID                container (task) id\n"
-		"  -address PATH         containerd's gRPC socket\n"
-		"  -publish-binary PATH  containerd binary (fallback event publishing)\n"
-		"  -bundle DIR           bundle directory (delete)\n"
-		"  -socket PATH          serve on this socket instead of fd 3 (daemon)\n"
-		"  -debug                debug logging\n"
-		"  -info                 print a RuntimeInfo (name, version, OCI features) and exit\n"
-		"  -v                    print the version and exit\n"
-		"  -h                    print this help and exit\n",
-		argv0);
+	fprintf(
+	    f,
+	    "Usage: %s [flags] [start|delete]\n"
+	    "\n"
+	    "containerd shim v2 for the runtime io.containerd.wren.v2: runs OCI containers\n"
+	    "in-process (no runc). containerd starts it; you normally never run it by hand.\n"
+	    "\n"
+	    "Flags (-flag value, -flag=value and --flag are all accepted):\n"
+	    "  -namespace NS         containerd namespace\n"
+	    "  -id ID                container (task) id\n"
+	    "  -address PATH         containerd's gRPC socket\n"
+	    "  -publish-binary PATH  containerd binary (fallback event publishing)\n"
+	    "  -bundle DIR           bundle directory (delete)\n"
+	    "  -socket PATH          serve on this socket instead of fd 3 (daemon)\n"
+	    "  -debug                debug logging\n"
+	    "  -info                 print a RuntimeInfo (name, version, OCI features) and exit\n"
+	    "  -v                    print the version and exit\n"
+	    "  -h                    print this help and exit\n",
+	    argv0);
 }
 
 int main(int argc, char **argv)

@@ -23,7 +23,7 @@
 #define DECODE(T, fn, call, req)                                                                   \
 	size_t _len_##req;                                                                         \
 	const uint8_t *_buf_##req = ttrpc_call_payload(call, &_len_##req);                         \
-	T *req __attribute__((cleanup(fn##_freep))) = fn##__unpack(NULL, _len_##req, _buf_##req); \
+	T *req __attribute__((cleanup(fn##_freep))) = fn##__unpack(NULL, _len_##req, _buf_##req);  \
 	if (!req) {                                                                                \
 		ttrpc_call_reply_error(call, TTRPC_INVALID_ARGUMENT, "invalid %s request",         \
 				       ttrpc_call_method(call));                                   \
@@ -76,22 +76,23 @@ static struct shim_proc *proc_or_reply(struct shim *s, struct ttrpc_call *call, 
 		return NULL;
 	p = shim_task_proc(c, exec_id);
 	if (!p)
-		ttrpc_call_reply_error(call, TTRPC_NOT_FOUND, "process does not exist %s: not found",
-				       exec_id);
+		ttrpc_call_reply_error(call, TTRPC_NOT_FOUND,
+				       "process does not exist %s: not found", exec_id);
 	return p;
 }
 
 static void child_log(void *ud, enum rt_log_level level, const char *msg)
 {
 	static const enum shim_log_level map[] = {SHIM_LOG_ERROR, SHIM_LOG_WARN, SHIM_LOG_INFO,
-						   SHIM_LOG_DEBUG};
+						  SHIM_LOG_DEBUG};
 	struct shim_proc *p = ud;
 
 	shim_log(map[level], "%s: %s", p->id, msg);
 }
 
 /* The TaskCreate event is built now, from the request, and sent once the init is ready. */
-static void keep_create_event(struct shim_container *c, const Containerd__Task__V2__CreateTaskRequest *req)
+static void keep_create_event(struct shim_container *c,
+			      const Containerd__Task__V2__CreateTaskRequest *req)
 {
 	Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
 	Containerd__Events__TaskIO io = CONTAINERD__EVENTS__TASK_IO__INIT;
@@ -111,8 +112,8 @@ static void keep_create_event(struct shim_container *c, const Containerd__Task__
 	containerd__events__task_create__pack(&ev, c->create_event);
 }
 
-static int mount_rootfs(struct shim_container *c, const Containerd__Task__V2__CreateTaskRequest *req,
-			struct wren_err **err)
+static int mount_rootfs(struct shim_container *c,
+			const Containerd__Task__V2__CreateTaskRequest *req, struct wren_err **err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/rootfs", c->bundle);
 	_cleanup_free_ struct rt_mount *m = NULL;
@@ -147,7 +148,8 @@ static void detach_rootfs(struct shim_container *c)
 		return;
 	c->rootfs_tree = rt_rootfs_detach(dir, &err);
 	if (c->rootfs_tree < 0) {
-		log_debug("rootfs of %s stays mounted in the shim's namespace: %s", c->id, err->msg);
+		log_debug("rootfs of %s stays mounted in the shim's namespace: %s", c->id,
+			  err->msg);
 		return;
 	}
 	c->rootfs_mounted = false;
@@ -260,7 +262,8 @@ static void h_create(struct ttrpc_call *call, void *ud)
 		return;
 	}
 	if (shim_task_find(s, req->id)) {
-		ttrpc_call_reply_error(call, TTRPC_ALREADY_EXISTS, "id %s: already exists", req->id);
+		ttrpc_call_reply_error(call, TTRPC_ALREADY_EXISTS, "id %s: already exists",
+				       req->id);
 		return;
 	}
 	if (*req->checkpoint) {
@@ -361,8 +364,8 @@ static void h_start(struct ttrpc_call *call, void *ud)
 		shim_reply_err(call, err);
 		return;
 	}
-	struct rt_exec_opts eo = {.container = p->c->rt, .process = p->spec, .log = child_log,
-				  .log_ud = p};
+	struct rt_exec_opts eo = {
+	    .container = p->c->rt, .process = p->spec, .log = child_log, .log_ud = p};
 	for (int i = 0; i < 3; i++)
 		eo.stdio[i] = p->io.child[i];
 	if (rt_exec_start(&eo, &p->rt_exec, &err) < 0) {
@@ -482,7 +485,8 @@ static void h_kill(struct ttrpc_call *call, void *ud)
 	}
 	/* never a reaped pid: it may belong to someone else by now */
 	if (p->reaped || kill(p->pid, (int)req->signal) < 0) {
-		ttrpc_call_reply_error(call, TTRPC_NOT_FOUND, "process already finished: not found");
+		ttrpc_call_reply_error(call, TTRPC_NOT_FOUND,
+				       "process already finished: not found");
 		return;
 	}
 	shim_reply_empty(call);
@@ -513,7 +517,8 @@ static void h_delete(struct ttrpc_call *call, void *ud)
 	struct timespec at;
 	uint32_t status;
 	pid_t pid;
-	DECODE(Containerd__Task__V2__DeleteRequest, containerd__task__v2__delete_request, call, req);
+	DECODE(Containerd__Task__V2__DeleteRequest, containerd__task__v2__delete_request, call,
+	       req);
 
 	p = proc_or_reply(s, call, req->id, req->exec_id);
 	if (!p)
@@ -580,10 +585,10 @@ static void h_pids(struct ttrpc_call *call, void *ud)
 		for (struct shim_proc *e = c->execs; e; e = e->next) {
 			if (e->pid == pids[i] && !e->reaped) {
 				Containerd__Runc__V1__ProcessDetails d =
-					CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
+				    CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
 				d.exec_id = e->id;
-				details[i] = shim_any_pack("containerd.runc.v1.ProcessDetails",
-							   &d.base);
+				details[i] =
+				    shim_any_pack("containerd.runc.v1.ProcessDetails", &d.base);
 				infos[i].info = details[i];
 			}
 		}
@@ -602,7 +607,8 @@ static void h_connect(struct ttrpc_call *call, void *ud)
 	struct shim *s = shim_of(ud);
 	Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
 	struct shim_container *c;
-	DECODE(Containerd__Task__V2__ConnectRequest, containerd__task__v2__connect_request, call, req);
+	DECODE(Containerd__Task__V2__ConnectRequest, containerd__task__v2__connect_request, call,
+	       req);
 
 	c = shim_task_find(s, req->id);
 	resp.shim_pid = (uint32_t)getpid();
@@ -693,12 +699,13 @@ static void h_exec(struct ttrpc_call *call, void *ud)
 	}
 	if (c->init.status != PROC_RUNNING && c->init.status != PROC_CREATED) {
 		ttrpc_call_reply_error(call, TTRPC_UNKNOWN, "cannot exec in a %s state",
-				       c->init.status == PROC_CREATING   ? "creating"
+				       c->init.status == PROC_CREATING	 ? "creating"
 				       : c->init.status == PROC_STARTING ? "starting"
 									 : "paused");
 		return;
 	}
-	if (!req->spec || strcmp(req->spec->type_url ? req->spec->type_url : "", PROCESS_SPEC_URL)) {
+	if (!req->spec ||
+	    strcmp(req->spec->type_url ? req->spec->type_url : "", PROCESS_SPEC_URL)) {
 		ttrpc_call_reply_error(call, TTRPC_INVALID_ARGUMENT, "exec spec must be a %s",
 				       PROCESS_SPEC_URL);
 		return;
@@ -750,8 +757,8 @@ static void h_resize_pty(struct ttrpc_call *call, void *ud)
 	struct shim *s = shim_of(ud);
 	_cleanup_err_ struct wren_err *err = NULL;
 	struct shim_proc *p;
-	DECODE(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request, call,
-	       req);
+	DECODE(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request,
+	       call, req);
 
 	p = proc_or_reply(s, call, req->id, req->exec_id);
 	if (!p)
@@ -794,8 +801,8 @@ static void h_checkpoint(struct ttrpc_call *call, void *ud)
 		return;
 	}
 	if (shim_any_is(req->options, "containerd.runc.v1.CheckpointOptions")) {
-		ro = containerd__runc__v1__checkpoint_options__unpack(
-		    NULL, req->options->value.len, req->options->value.data);
+		ro = containerd__runc__v1__checkpoint_options__unpack(NULL, req->options->value.len,
+								      req->options->value.data);
 		if (!ro) {
 			ttrpc_call_reply_error(call, TTRPC_INVALID_ARGUMENT,
 					       "invalid containerd.runc.v1.CheckpointOptions");
@@ -840,12 +847,23 @@ void shim_service_register(struct shim *s)
 		const char *method;
 		ttrpc_handler_fn fn;
 	} methods[] = {
-		{"Create", h_create}, {"Start", h_start},     {"State", h_state},
-		{"Wait", h_wait},     {"Kill", h_kill},       {"Delete", h_delete},
-		{"Pids", h_pids},     {"Connect", h_connect}, {"Shutdown", h_shutdown},
-		{"CloseIO", h_close_io}, {"Exec", h_exec}, {"ResizePty", h_resize_pty},
-		{"Pause", shim_h_pause}, {"Resume", shim_h_resume}, {"Update", shim_h_update},
-		{"Stats", shim_h_stats}, {"Checkpoint", h_checkpoint},
+	    {"Create", h_create},
+	    {"Start", h_start},
+	    {"State", h_state},
+	    {"Wait", h_wait},
+	    {"Kill", h_kill},
+	    {"Delete", h_delete},
+	    {"Pids", h_pids},
+	    {"Connect", h_connect},
+	    {"Shutdown", h_shutdown},
+	    {"CloseIO", h_close_io},
+	    {"Exec", h_exec},
+	    {"ResizePty", h_resize_pty},
+	    {"Pause", shim_h_pause},
+	    {"Resume", shim_h_resume},
+	    {"Update", shim_h_update},
+	    {"Stats", shim_h_stats},
+	    {"Checkpoint", h_checkpoint},
 	};
 
 	for (size_t i = 0; i < 2; i++)

@@ -33,7 +33,7 @@ struct shim {
 	struct ttrpc_server *server;
 	struct shim_publisher *events;
 	struct ttrpc_source signals;
-	char *socket_path; /* what we unlink at exit */
+	char *socket_path;		   /* what we unlink at exit */
 	struct shim_container *containers; /* singly linked */
 	bool exiting;
 	struct ttrpc_timer exit_timer;

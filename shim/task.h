@@ -65,8 +65,8 @@ struct shim_container {
 	struct rt_container *rt;
 	struct shim_proc init;
 	struct shim_proc *execs;
-	bool rootfs_mounted; /* in the daemon's mount namespace, under the bundle */
-	int rootfs_tree;     /* or detached (rt_rootfs_detach) until the init has its copy; -1 */
+	bool rootfs_mounted;   /* in the daemon's mount namespace, under the bundle */
+	int rootfs_tree;       /* or detached (rt_rootfs_detach) until the init has its copy; -1 */
 	uint8_t *create_event; /* packed TaskCreate, published once the init is ready */
 	size_t create_event_len;
 	/* runc options of the Create, kept while it waits for its binary:// logger */

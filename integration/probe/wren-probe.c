@@ -43,18 +43,30 @@
 static const char *errname(int e)
 {
 	switch (e) {
-	case 0: return "0";
-	case EROFS: return "EROFS";
-	case EACCES: return "EACCES";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EEXIST: return "EEXIST";
-	case EIO: return "EIO";
-	case EINVAL: return "EINVAL";
-	case ENOTDIR: return "ENOTDIR";
-	case EISDIR: return "EISDIR";
-	case ENOSPC: return "ENOSPC";
-	default: return "other";
+	case 0:
+		return "0";
+	case EROFS:
+		return "EROFS";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
+	case ENOENT:
+		return "ENOENT";
+	case EEXIST:
+		return "EEXIST";
+	case EIO:
+		return "EIO";
+	case EINVAL:
+		return "EINVAL";
+	case ENOTDIR:
+		return "ENOTDIR";
+	case EISDIR:
+		return "EISDIR";
+	case ENOSPC:
+		return "ENOSPC";
+	default:
+		return "other";
 	}
 }
 
@@ -232,8 +244,8 @@ static int cmd_rlimit(const char *name)
 		const char *name;
 		int res;
 	} tab[] = {
-		{"NOFILE", RLIMIT_NOFILE}, {"NPROC", RLIMIT_NPROC}, {"CORE", RLIMIT_CORE},
-		{"STACK", RLIMIT_STACK},   {"AS", RLIMIT_AS},       {"MEMLOCK", RLIMIT_MEMLOCK},
+	    {"NOFILE", RLIMIT_NOFILE}, {"NPROC", RLIMIT_NPROC}, {"CORE", RLIMIT_CORE},
+	    {"STACK", RLIMIT_STACK},   {"AS", RLIMIT_AS},	{"MEMLOCK", RLIMIT_MEMLOCK},
 	};
 	const char *n = strncmp(name, "RLIMIT_", 7) == 0 ? name + 7 : name;
 

@@ -38,19 +38,21 @@
 
 #include "k8s/cri/runtime/v1/runtime.pb-c.h"
 
-#define SERVICE "/runtime.v1.RuntimeService/"
+#define SERVICE	       "/runtime.v1.RuntimeService/"
 #define CALL_TIMEOUT_S 120
 
 static grpc_channel *channel;
 
 static void usage(void)
 {
-	fputs("usage: wren-cri SOCKET version | runp NAME HANDLER LOGDIR CGROUP-PARENT [--pod-network] | podstatus "
-	      "POD | create POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] | "
-	      "update ID OPTION... | start ID | stop ID TIMEOUT | rm ID | stopp POD | rmp POD | "
-	      "status ID | stats ID | exec ID TIMEOUT CMD [ARG...]\n(see the comment at the top of "
-	      "integration/tools/wren-cri.c for the options)\n",
-	      stderr);
+	fputs(
+	    "usage: wren-cri SOCKET version | runp NAME HANDLER LOGDIR CGROUP-PARENT "
+	    "[--pod-network] | podstatus "
+	    "POD | create POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] | "
+	    "update ID OPTION... | start ID | stop ID TIMEOUT | rm ID | stopp POD | rmp POD | "
+	    "status ID | stats ID | exec ID TIMEOUT CMD [ARG...]\n(see the comment at the top of "
+	    "integration/tools/wren-cri.c for the options)\n",
+	    stderr);
 	exit(2);
 }
 
@@ -169,7 +171,8 @@ static void pod_config(struct pod *p, const char *name, const char *logdir, cons
 	p->meta.name = (char *)name;
 	p->meta.uid = p->uid;
 	p->meta.namespace_ = "wren-cri";
-	p->ns.network = pod_network ? RUNTIME__V1__NAMESPACE_MODE__POD : RUNTIME__V1__NAMESPACE_MODE__NODE;
+	p->ns.network =
+	    pod_network ? RUNTIME__V1__NAMESPACE_MODE__POD : RUNTIME__V1__NAMESPACE_MODE__NODE;
 	p->ns.pid = RUNTIME__V1__NAMESPACE_MODE__POD;
 	p->ns.ipc = RUNTIME__V1__NAMESPACE_MODE__POD;
 	p->sec.namespace_options = &p->ns;
@@ -196,8 +199,8 @@ static int cmd_version(void)
 	return 0;
 }
 
-static int cmd_runp(const char *name, const char *handler, const char *logdir,
-		    const char *cgparent, int pod_network)
+static int cmd_runp(const char *name, const char *handler, const char *logdir, const char *cgparent,
+		    int pod_network)
 {
 	Runtime__V1__RunPodSandboxRequest req = RUNTIME__V1__RUN_POD_SANDBOX_REQUEST__INIT;
 	Runtime__V1__RunPodSandboxResponse *r;
@@ -225,7 +228,7 @@ static int cmd_podstatus(const char *id)
 	}
 	printf("state=%s handler=%s ip=%s\n",
 	       r->status->state == RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY ? "READY"
-										   : "NOTREADY",
+										 : "NOTREADY",
 	       r->status->runtime_handler, r->status->network ? r->status->network->ip : "");
 	return 0;
 }
@@ -260,7 +263,8 @@ static void parse_mount(struct linux_opts *o, char *spec)
 		if (!strcmp(opt, "ro"))
 			m->readonly = 1;
 		else if (!strcmp(opt, "host-to-container"))
-			m->propagation = RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_HOST_TO_CONTAINER;
+			m->propagation =
+			    RUNTIME__V1__MOUNT_PROPAGATION__PROPAGATION_HOST_TO_CONTAINER;
 		else
 			usage();
 	}
@@ -368,7 +372,8 @@ static int cmd_create(char **a, int n)
 	req.pod_sandbox_id = a[0];
 	req.config = &cfg;
 	req.sandbox_config = &p.config;
-	r = call("CreateContainer", &req.base, UNPACK(runtime__v1__create_container_response__unpack));
+	r = call("CreateContainer", &req.base,
+		 UNPACK(runtime__v1__create_container_response__unpack));
 	printf("%s\n", r->container_id);
 	return 0;
 }
@@ -399,14 +404,15 @@ static int cmd_status(const char *id)
 	Runtime__V1__ContainerStatusResponse *r;
 
 	req.container_id = (char *)id;
-	r = call("ContainerStatus", &req.base, UNPACK(runtime__v1__container_status_response__unpack));
+	r = call("ContainerStatus", &req.base,
+		 UNPACK(runtime__v1__container_status_response__unpack));
 	if (!r->status) {
 		fputs("wren-cri: ContainerStatus: no status in the answer\n", stderr);
 		return 1;
 	}
 	printf("state=%s exit=%d reason=%s\n",
-	       (unsigned)r->status->state < 4 ? states[r->status->state] : "?", r->status->exit_code,
-	       r->status->reason);
+	       (unsigned)r->status->state < 4 ? states[r->status->state] : "?",
+	       r->status->exit_code, r->status->reason);
 	return 0;
 }
 
@@ -417,11 +423,13 @@ static int cmd_stats(const char *id)
 	const Runtime__V1__ContainerStats *st;
 
 	req.container_id = (char *)id;
-	r = call("ContainerStats", &req.base, UNPACK(runtime__v1__container_stats_response__unpack));
+	r = call("ContainerStats", &req.base,
+		 UNPACK(runtime__v1__container_stats_response__unpack));
 	st = r->stats;
 	if (!st || !st->cpu || !st->cpu->usage_core_nano_seconds || !st->memory ||
 	    !st->memory->working_set_bytes || !st->memory->usage_bytes) {
-		fputs("wren-cri: ContainerStats: cpu or memory usage missing from the answer\n", stderr);
+		fputs("wren-cri: ContainerStats: cpu or memory usage missing from the answer\n",
+		      stderr);
 		return 1;
 	}
 	printf("cpu_ns=%llu memory_working_set=%llu memory_usage=%llu\n",
@@ -459,19 +467,23 @@ static int cmd_simple(const char *verb, const char *id, const char *timeout)
 		Runtime__V1__StopContainerRequest req = RUNTIME__V1__STOP_CONTAINER_REQUEST__INIT;
 		req.container_id = (char *)id;
 		req.timeout = timeout ? atoll(timeout) : 0;
-		call("StopContainer", &req.base, UNPACK(runtime__v1__stop_container_response__unpack));
+		call("StopContainer", &req.base,
+		     UNPACK(runtime__v1__stop_container_response__unpack));
 	} else if (!strcmp(verb, "rm")) {
-		Runtime__V1__RemoveContainerRequest req = RUNTIME__V1__REMOVE_CONTAINER_REQUEST__INIT;
+		Runtime__V1__RemoveContainerRequest req =
+		    RUNTIME__V1__REMOVE_CONTAINER_REQUEST__INIT;
 		req.container_id = (char *)id;
 		call("RemoveContainer", &req.base,
 		     UNPACK(runtime__v1__remove_container_response__unpack));
 	} else if (!strcmp(verb, "stopp")) {
-		Runtime__V1__StopPodSandboxRequest req = RUNTIME__V1__STOP_POD_SANDBOX_REQUEST__INIT;
+		Runtime__V1__StopPodSandboxRequest req =
+		    RUNTIME__V1__STOP_POD_SANDBOX_REQUEST__INIT;
 		req.pod_sandbox_id = (char *)id;
 		call("StopPodSandbox", &req.base,
 		     UNPACK(runtime__v1__stop_pod_sandbox_response__unpack));
 	} else if (!strcmp(verb, "rmp")) {
-		Runtime__V1__RemovePodSandboxRequest req = RUNTIME__V1__REMOVE_POD_SANDBOX_REQUEST__INIT;
+		Runtime__V1__RemovePodSandboxRequest req =
+		    RUNTIME__V1__REMOVE_POD_SANDBOX_REQUEST__INIT;
 		req.pod_sandbox_id = (char *)id;
 		call("RemovePodSandbox", &req.base,
 		     UNPACK(runtime__v1__remove_pod_sandbox_response__unpack));

@@ -52,17 +52,19 @@
 #include "containerd/task/v2/shim.pb-c.h"
 #include "ttrpc/ttrpc.h"
 
-#define TASK "containerd.task.v2.Task"
+#define TASK   "containerd.task.v2.Task"
 #define EVENTS "containerd.services.events.ttrpc.v1.Events"
 
-static const char *opt_shim, *opt_dir, *opt_template, *opt_lower, *opt_ns = "wren-shimbench",
-				     *opt_cgparent, *opt_cpuacct, *opt_wrap, *opt_wrap_delete, *opt_daemon_wrap;
+static const char *opt_shim, *opt_dir, *opt_template, *opt_lower,
+    *opt_ns = "wren-shimbench", *opt_cgparent, *opt_cpuacct, *opt_wrap, *opt_wrap_delete,
+    *opt_daemon_wrap;
 static int opt_n = 10, opt_warmup = 1, opt_exec;
 static struct ttrpc_loop *loop;
 static char grpc_addr[PATH_MAX], ev_addr[PATH_MAX];
 static cJSON *template;
 
-static void die(const char *phase, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void die(const char *phase, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 static pid_t daemon_pid; /* with -daemon-wrap: killed when we die */
 /* the cycle whose daemon is up: what die() cleans up, as containerd does after giving up on a shim */
 static struct {
@@ -365,8 +367,8 @@ static char *run_action(const char *bundle, const char *id, const char *action, 
 static pid_t spawn_daemon(const char *bundle, const char *id, char **addr)
 {
 	char sock[PATH_MAX];
-	const char *argv[] = {opt_daemon_wrap, opt_shim, "-namespace", opt_ns, "-id", id, "-address",
-			      grpc_addr, "-socket", sock, NULL};
+	const char *argv[] = {opt_daemon_wrap, opt_shim,  "-namespace", opt_ns, "-id", id,
+			      "-address",      grpc_addr, "-socket",	sock,	NULL};
 	pid_t pid;
 	int devnull;
 
@@ -448,7 +450,17 @@ static void drain(int fd)
 
 /* ---- one container's life ------------------------------------------------------------------- */
 
-enum { T_START_ACTION, T_CREATE, T_START, T_WAIT, T_EXEC, T_DELETE, T_SHUTDOWN, T_DELETE_ACTION, T_N };
+enum {
+	T_START_ACTION,
+	T_CREATE,
+	T_START,
+	T_WAIT,
+	T_EXEC,
+	T_DELETE,
+	T_SHUTDOWN,
+	T_DELETE_ACTION,
+	T_N
+};
 
 static char *exec_spec_json(void)
 {
@@ -526,8 +538,10 @@ static void one(int iter, int print)
 	{
 		char *opts[] = {lowerdir, upperdir, workdir};
 		Containerd__Types__Mount m = CONTAINERD__TYPES__MOUNT__INIT, *mp = &m;
-		Containerd__Task__V2__CreateTaskRequest req = CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
-		Containerd__Task__V2__ConnectRequest creq = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+		Containerd__Task__V2__CreateTaskRequest req =
+		    CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+		Containerd__Task__V2__ConnectRequest creq =
+		    CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
 		Containerd__Task__V2__ConnectResponse *cr;
 
 		m.type = "overlay";
@@ -565,7 +579,8 @@ static void one(int iter, int print)
 		    CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
 		Containerd__Task__V2__StartRequest sreq = CONTAINERD__TASK__V2__START_REQUEST__INIT;
 		Containerd__Task__V2__WaitRequest wreq = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
-		Containerd__Task__V2__DeleteRequest dreq = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+		Containerd__Task__V2__DeleteRequest dreq =
+		    CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
 		Containerd__Task__V2__KillRequest kreq = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
 		Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 		char *json = exec_spec_json();
@@ -598,7 +613,8 @@ static void one(int iter, int print)
 	t[T_WAIT] = tp - t0;
 	t0 = tp;
 	{
-		Containerd__Task__V2__DeleteRequest req = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+		Containerd__Task__V2__DeleteRequest req =
+		    CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
 
 		req.id = id;
 		free(call(c, "Delete", &req.base, NULL));
@@ -607,7 +623,8 @@ static void one(int iter, int print)
 	t[T_DELETE] = tp - t0;
 	t0 = tp;
 	{
-		Containerd__Task__V2__ShutdownRequest req = CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
+		Containerd__Task__V2__ShutdownRequest req =
+		    CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
 		struct reply r = {0};
 		size_t n;
 		uint8_t *buf;
@@ -645,14 +662,14 @@ static void one(int iter, int print)
 		while (waitpid(daemon_pid, &status, WNOHANG) == 0)
 			ttrpc_loop_run_once(loop, 1);
 		daemon_pid = 0;
-	}
-	else if (shim_pid > 0) {
+	} else if (shim_pid > 0) {
 		int tries;
 
 		for (tries = 0; tries < 5000; tries++) {
 			pid_t r = waitpid((pid_t)shim_pid, &status, WNOHANG);
 
-			if (r == (pid_t)shim_pid || (r < 0 && errno == ECHILD && kill((pid_t)shim_pid, 0) < 0))
+			if (r == (pid_t)shim_pid ||
+			    (r < 0 && errno == ECHILD && kill((pid_t)shim_pid, 0) < 0))
 				break;
 			ttrpc_loop_run_once(loop, 1); /* its last events still get their answers */
 		}
@@ -740,9 +757,10 @@ int main(int argc, char **argv)
 			die("usage", "unknown flag %s", a);
 	}
 	if (!opt_shim || !opt_dir || !opt_template || !opt_lower)
-		die("usage", "wren-shimbench -shim PATH -dir DIR -template CONFIG.JSON -lower ROOTFS "
-			     "[-n N] [-warmup N] [-exec] [-ns NS] [-cgparent /PATH] [-cpuacct DIR] "
-			     "[-wrap PROGRAM]");
+		die("usage",
+		    "wren-shimbench -shim PATH -dir DIR -template CONFIG.JSON -lower ROOTFS "
+		    "[-n N] [-warmup N] [-exec] [-ns NS] [-cgparent /PATH] [-cpuacct DIR] "
+		    "[-wrap PROGRAM]");
 	text = read_all(opt_template);
 	template = cJSON_Parse(text);
 	free(text);

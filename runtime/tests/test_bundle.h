@@ -28,7 +28,7 @@ struct bundle {
 	const char *top_extra;	  /* members appended to the top object */
 	const char *device_rules; /* replaces the linux.resources.devices array */
 	const char *namespaces;	  /* replaces the default list: "[{...},{...}" (no closing ']') */
-	int rootfs_tree; /* rt_create_opts.rootfs_tree of the next create (0: none) */
+	int rootfs_tree;	  /* rt_create_opts.rootfs_tree of the next create (0: none) */
 	/* a container the test has not finished: teardown kills and destroys it */
 	struct rt_container *live;
 };

@@ -206,7 +206,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_a_child_born_with_the_clone_fd_is_in_every_hierarchy_after_joining),
+	    cmocka_unit_test(
+		test_a_child_born_with_the_clone_fd_is_in_every_hierarchy_after_joining),
 	    cmocka_unit_test(test_a_child_joins_by_path_when_nothing_was_prepared),
 	    cmocka_unit_test(test_prepare_join_leaves_the_caller_where_it_is),
 	    cmocka_unit_test(test_a_child_with_stale_kept_files_joins_the_cgroup_made_again),

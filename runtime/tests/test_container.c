@@ -366,8 +366,8 @@ static void test_kill_sigkill_gives_137(void **state)
 }
 
 /* Start an exec whose stdout and stderr go to a pipe; *out_fd is the pipe's read end. */
-static int exec_begin(struct rt_container *c, struct rt_process *p, struct rt_exec **e,
-		      int *out_fd, struct wren_err **err)
+static int exec_begin(struct rt_container *c, struct rt_process *p, struct rt_exec **e, int *out_fd,
+		      struct wren_err **err)
 {
 	struct rt_exec_opts o = {.container = c, .process = p};
 	int out[2];
@@ -799,8 +799,13 @@ static void test_exec_as_user_in_cwd(void **state)
 static char *exec_out(struct rt_container *c, uid_t uid, char **env, size_t n_env, const char *sh)
 {
 	char *args[] = {"sh", "-c", (char *)sh, NULL};
-	struct rt_process p = {
-	    .args = args, .n_args = 3, .env = env, .n_env = n_env, .cwd = "/", .uid = uid, .gid = uid};
+	struct rt_process p = {.args = args,
+			       .n_args = 3,
+			       .env = env,
+			       .n_env = n_env,
+			       .cwd = "/",
+			       .uid = uid,
+			       .gid = uid};
 	struct wren_err *err = NULL;
 	char *out = NULL;
 	int st = exec_run(c, &p, &out, &err);
@@ -841,9 +846,10 @@ static void test_exec_env_home_and_seccomp_in_both_kinds_of_child(void **state)
 		bool was = rt_exec_child_set_shared_vm(shared);
 
 		/* a later entry replaces an earlier one in place, one without '=' removes it */
-		out = exec_out(run.c, 0, env, 5,
-			       "echo \"$A|${B-unset}|$HOME\"; env | grep -c '^A='; mkdir /tmp/x 2>&1 "
-			       "| grep -c 'not permitted'; grep Seccomp: /proc/self/status");
+		out =
+		    exec_out(run.c, 0, env, 5,
+			     "echo \"$A|${B-unset}|$HOME\"; env | grep -c '^A='; mkdir /tmp/x 2>&1 "
+			     "| grep -c 'not permitted'; grep Seccomp: /proc/self/status");
 		assert_string_equal(out, "3|unset|/root\n1\n1\nSeccomp:\t2\n");
 		free(out);
 		out = exec_out(run.c, 1000, env, 5, "echo $HOME");
@@ -925,7 +931,7 @@ static int count_entries(const char *dir)
 }
 
 #define count_threads() count_entries("/proc/self/task")
-#define count_fds() count_entries("/proc/self/fd")
+#define count_fds()	count_entries("/proc/self/fd")
 
 /* The exec's child is a vfork child, but the daemon does not wait for it: a helper thread clones
  * it. An exec into a frozen container (its child stops in the cgroup before execve, as one would
@@ -1408,7 +1414,8 @@ static void test_exec_at_the_pids_limit_fails_with_clone3_s_error(void **state)
 
 		if (unified) {
 			assert_int_equal(st, -1);
-			assert_non_null(strstr(err->msg, "clone3: Resource temporarily unavailable"));
+			assert_non_null(
+			    strstr(err->msg, "clone3: Resource temporarily unavailable"));
 			wren_err_free(err);
 			err = NULL;
 		} else {

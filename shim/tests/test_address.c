@@ -66,10 +66,10 @@ static void test_socket_path_hashes_address_namespace_and_group(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sha256_of_empty_string_is_the_standard_digest),
-		cmocka_unit_test(test_sha256_of_abc_is_the_standard_digest),
-		cmocka_unit_test(test_sha256_crosses_the_two_block_padding_boundary),
-		cmocka_unit_test(test_socket_path_hashes_address_namespace_and_group),
+	    cmocka_unit_test(test_sha256_of_empty_string_is_the_standard_digest),
+	    cmocka_unit_test(test_sha256_of_abc_is_the_standard_digest),
+	    cmocka_unit_test(test_sha256_crosses_the_two_block_padding_boundary),
+	    cmocka_unit_test(test_socket_path_hashes_address_namespace_and_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

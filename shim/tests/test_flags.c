@@ -10,8 +10,17 @@
 
 static void test_flags_parse_containerd_start_invocation(void **st)
 {
-	char *argv[] = {"shim", "-namespace", "default", "-address", "/run/c.sock",
-			"-publish-binary", "/usr/bin/containerd", "-id", "t1", "-debug", "start"};
+	char *argv[] = {"shim",
+			"-namespace",
+			"default",
+			"-address",
+			"/run/c.sock",
+			"-publish-binary",
+			"/usr/bin/containerd",
+			"-id",
+			"t1",
+			"-debug",
+			"start"};
 	struct shim_flags f = {0};
 	struct wren_err *err = NULL;
 
@@ -73,11 +82,11 @@ static void test_flags_debug_false_turns_debug_off(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flags_parse_containerd_start_invocation),
-		cmocka_unit_test(test_flags_accept_equals_and_double_dash),
-		cmocka_unit_test(test_flags_ignore_unknown_flags_from_newer_containerd),
-		cmocka_unit_test(test_flags_reject_a_value_flag_without_value),
-		cmocka_unit_test(test_flags_debug_false_turns_debug_off),
+	    cmocka_unit_test(test_flags_parse_containerd_start_invocation),
+	    cmocka_unit_test(test_flags_accept_equals_and_double_dash),
+	    cmocka_unit_test(test_flags_ignore_unknown_flags_from_newer_containerd),
+	    cmocka_unit_test(test_flags_reject_a_value_flag_without_value),
+	    cmocka_unit_test(test_flags_debug_false_turns_debug_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
