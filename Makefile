@@ -65,7 +65,7 @@ TOOL_BIN   := $(patsubst integration/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 # `make install` need nothing beyond the shim's own dependencies.
 CRI_BIN    := $(BUILD)/bin/wren-cri
 
-.PHONY: all install clean deps unit integration test demo fuzz format check-format asan bench test-matrix test-cgv2
+.PHONY: all install clean deps unit integration test demo fuzz format check-format lint asan bench test-matrix test-cgv2
 
 all: $(SHIM_BIN) $(TOOL_BIN)
 
@@ -156,6 +156,7 @@ integration: all $(CRI_BIN)
 	@hack/integration.sh
 
 test: deps
+	$(MAKE) lint
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
@@ -179,6 +180,12 @@ format:
 
 check-format:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+# The C sources as .clang-format has them, and the scripts and bats files free of shellcheck
+# warnings (a bare `! cmd` in a bats test is one of them: it never fails the test).
+lint: check-format
+	@shellcheck -S warning $$(git ls-files 'hack/*.sh' hack/bench .ci/run 'integration/*.bash' \
+		'integration/*.bats')
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

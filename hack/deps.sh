@@ -5,10 +5,11 @@
 # build:        build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
 #               (google/protobuf/*.proto) protobuf-compiler libseccomp-dev libcap-dev libcgroup-dev
 #               libcjson-dev (its Debian source, built static for the shim: hack/cjson.sh, dpkg-dev)
+# lint:         clang-format (make check-format), shellcheck (the scripts and bats files)
 # unit tests:   libcmocka-dev; clang and libclang-rt-14-dev (sanitizers, libFuzzer)
 # integration:  bats, containerd (1.6.20, only the binaries: tests run a private daemon), runc (the
 #               reference runtime), busybox-static and umoci (the offline test image), jq (specs, bundle
-#               config), shellcheck (lint of the scripts), util-linux (setsid, mount tools), bsdutils
+#               config), util-linux (setsid, mount tools), bsdutils
 #               (script: a terminal for ctr -t in tty.bats), coreutils, criu (checkpoint.bats: where criu
 #               cannot work on this kernel, the failure path is what runs), libgrpc-dev (gRPC's C core:
 #               the transport of integration/tools/wren-cri, the CRI client of integration/cri/), iproute2
@@ -19,8 +20,8 @@ packages=(
 	build-essential pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev protobuf-compiler
 	libseccomp-dev libcap-dev libcgroup-dev libcjson-dev
-	libcmocka-dev clang libclang-rt-14-dev
-	bats containerd runc busybox-static umoci jq shellcheck util-linux bsdutils
+	libcmocka-dev clang libclang-rt-14-dev clang-format shellcheck
+	bats containerd runc busybox-static umoci jq util-linux bsdutils
 	criu libgrpc-dev iproute2
 )
 

@@ -32,9 +32,11 @@ compile_module() {
 }
 mkdir -p "$ARTIFACTS"
 compile_module ttrpc
+# shellcheck disable=SC2046 # pkg-config prints several flags, split on purpose
 $CC $CFLAGS $SAN -fsanitize=fuzzer ttrpc/fuzz/fuzz_frame.c "${objs[@]}" \
 	$BUILD/lib/libwren-protos.a $(pkg-config --libs libprotobuf-c) -o $BUILD/fuzz_frame
 compile_module runtime
+# shellcheck disable=SC2046 # pkg-config prints several flags, split on purpose
 $CC $CFLAGS $SAN -fsanitize=fuzzer runtime/fuzz/fuzz_spec.c "${objs[@]}" \
 	$(pkg-config --libs libseccomp libcap libcjson) -o $BUILD/fuzz_spec
 

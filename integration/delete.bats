@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # containerd's own clean-up when a shim dies: it runs the shim binary's `delete` action.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # Failures: the error text reaches ctr's stderr, ctr fails, and nothing is left (teardown checks).
 
 load helpers

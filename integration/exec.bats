@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # Execs (ctr task exec without -t): where they run, their exit codes, their ids, their events, and
 # many at once. Exec ids come from new_exec_id (they start with the container id, see helpers.bash).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # Grouping: containers whose specs carry io.containerd.runc.v2.group (or CRI's
 # io.kubernetes.cri.sandbox-id) share one shim daemon, which stays until the last is deleted.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # Detached tasks: ls, ps, kill (TERM handled, KILL, --all), exec, and where the processes live on the host.
 
 load helpers

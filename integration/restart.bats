@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # containerd restarts (hack/containerd.sh restart): the containers keep running, containerd
 # reconnects to their shims, stdio keeps flowing, and exits that happened while it was down still
 # reach it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # ctr run: output, exit codes, signals, stdin, environment, a large output stream.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # What the container process is allowed and sees, reported by wren-probe from inside.
 
 load helpers
@@ -111,8 +112,7 @@ spec_with() {
 	# the second and third execs get it as the first did)
 	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" unshare -U true
 	assert_status 0
-	local i
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id "$sid")" "$sid" "$PROBE" seccomp
 		assert_status 0
 		assert_fact seccomp 2

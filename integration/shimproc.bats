@@ -27,5 +27,5 @@ teardown() { wren_teardown; }
 	[ "$(readlink "/proc/$shim/fd/1")" = /dev/null ]
 	# its command line names the container and not the start action
 	tr '\0' '\n' <"/proc/$shim/cmdline" | grep -qxF -- "$CID"
-	! tr '\0' '\n' <"/proc/$shim/cmdline" | grep -qx start
+	[ -z "$(tr '\0' '\n' <"/proc/$shim/cmdline" | grep -x start)" ]
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # $stderr comes from bats run --separate-stderr
 # The systemd cgroup driver: cgroupsPath "slice:prefix:name". runc-v2 needs the option too
 # (`ctr run --runc-systemd-cgroup`, containerd.runc.v1.Options.systemd_cgroup); ctr 1.6 refuses that
 # flag for any runtime but io.containerd.runc.v2, and wren picks the driver from the path's form
@@ -15,6 +16,11 @@ teardown() { wren_teardown; }
 
 # systemd is the init (sd_booted's test)
 have_systemd() { [ -d /run/systemd/system ]; }
+# the scope is not active (a test fails on it: a bare `! cmd` does not fail a bats test)
+assert_scope_inactive() {
+	run systemctl is-active --quiet "$1"
+	[ "$status" -ne 0 ]
+}
 
 # Every cgroup directory a scope named $1 could have (pure v2, or each v1 hierarchy).
 scope_dirs() {
@@ -78,7 +84,7 @@ run_systemd() {
 	assert_contains "$output" "/system.slice/$scope"
 	cleanup_container "$CID"
 	[ -z "$(scope_dirs "$scope")" ]
-	! systemctl is-active --quiet "$scope"
+	assert_scope_inactive "$scope"
 	! systemctl status "$scope" >/dev/null 2>&1 || [ "$(systemctl show -p LoadState --value "$scope")" = not-found ]
 }
 
@@ -111,5 +117,5 @@ run_systemd() {
 	done
 	[ ! -d "/proc/$pid" ]
 	[ -z "$(scope_dirs "$scope")" ]
-	! systemctl is-active --quiet "$scope"
+	assert_scope_inactive "$scope"
 }

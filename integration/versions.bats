@@ -78,7 +78,8 @@ start_in() {
 	start_in "$b" -namespace "$WREN_NS" -id "$CID" -address /legacy.sock <"$BATS_TEST_TMPDIR/params"
 	run "$BOOT" result <"$BATS_TEST_TMPDIR/reply"
 	assert_status 0
-	local want="unix://$sd/$(sha "$grpc/$WREN_NS/$CID")"
+	local want
+	want="unix://$sd/$(sha "$grpc/$WREN_NS/$CID")"
 	[ "$output" = "$(printf 'version=3\naddress=%s\nprotocol=ttrpc' "$want")" ]
 	[ -S "${want#unix://}" ]
 	[ "$(cat "$b/address")" = "$want" ]
@@ -90,7 +91,8 @@ start_in() {
 	# the daemon (forked from the start action, so its argv and environ are the legacy call's) took the
 	# params' grpc and ttrpc addresses and their debug level: its debug line at start names them
 	grep -F "containerd at $grpc, events to $grpc.ttrpc" "$b/log"
-	! grep -F /legacy.sock "$b/log"
+	run grep -cF /legacy.sock "$b/log"
+	[ "$output" = 0 ]
 	run "$BOOT" shutdown "$want" "$CID" containerd.task.v3.Task
 	assert_status 0
 	pid_gone "$pid"
@@ -139,7 +141,8 @@ start_in() {
 	mkdir -p "$b"
 	"$BOOT" options >"$BATS_TEST_TMPDIR/opts"
 	start_in "$b" -namespace "$WREN_NS" -id "$CID" -address "$grpc" <"$BATS_TEST_TMPDIR/opts"
-	local want="unix:///run/containerd/s/$(sha "$grpc/$WREN_NS/$CID")"
+	local want
+	want="unix:///run/containerd/s/$(sha "$grpc/$WREN_NS/$CID")"
 	# exactly the address: no newline, no JSON (1.6 would take either for part of the address)
 	[ "$(cat "$BATS_TEST_TMPDIR/reply")" = "$want" ]
 	[ "$(wc -c <"$BATS_TEST_TMPDIR/reply")" = "${#want}" ]
@@ -155,7 +158,8 @@ start_in() {
 	mkdir -p "$b" "$sd"
 	"$BOOT" params "other-$CID" "$WREN_NS" grpc=/g.sock socket-dir="$sd" >"$BATS_TEST_TMPDIR/params"
 	start_in "$b" -namespace "$WREN_NS" -id "$CID" -address /legacy.sock <"$BATS_TEST_TMPDIR/params"
-	local want="unix:///run/containerd/s/$(sha "/legacy.sock/$WREN_NS/$CID")"
+	local want
+	want="unix:///run/containerd/s/$(sha "/legacy.sock/$WREN_NS/$CID")"
 	[ "$(cat "$BATS_TEST_TMPDIR/reply")" = "$want" ]
 	[ -z "$(ls -A "$sd")" ]
 	shutdown_daemon "$want" containerd.task.v2.Task
