@@ -64,7 +64,8 @@ counter() {
 	a=$(counter)
 	sleep 0.5
 	b=$(counter)
-	[ -n "$a" ] && [ "$a" = "$b" ]
+	[ -n "$a" ]
+	[ "$a" = "$b" ]
 	# no new process in a paused container
 	run --separate-stderr ctr_ task exec --exec-id "$(new_exec_id)" "$CID" true
 	[ "$status" -ne 0 ]
@@ -199,8 +200,10 @@ counter() {
 		mem=$(printf '%s\n' "$output" | awk '$1 == "memory.usage" { print $2 }')
 		cpu=$(printf '%s\n' "$output" | awk '$1 == "cpu.usage_usec" { print $2 }')
 	fi
-	[ -n "$mem" ] && [ "$mem" -gt 0 ]
-	[ -n "$cpu" ] && [ "$cpu" -gt 0 ]
+	[ -n "$mem" ]
+	[ "$mem" -gt 0 ]
+	[ -n "$cpu" ]
+	[ "$cpu" -gt 0 ]
 	# the same through the task API, field by field
 	run --separate-stderr "$WREN_TASK" "$(bundle_dir "$CID")" stats "$CID"
 	assert_status 0

@@ -65,7 +65,8 @@ run_sleeper() {
 	run --separate-stderr timeout "$CRIU_BOUND" ctr --address "$CTR_ADDRESS" -n "$WREN_NS" task checkpoint "$CID"
 	t1=$(date +%s)
 	echo "status $status after $((t1 - t0)) s: $output $stderr" >&2
-	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[ "$status" -ne 0 ]
+	[ "$status" -ne 124 ]
 	[[ "$stderr" == *criu* ]]
 	if [ "$RUNTIME" != io.containerd.runc.v2 ]; then
 		# wren's own wording: the kernel is the reason, criu's log line says why
@@ -148,7 +149,8 @@ run_sleeper() {
 	echo "status $status: $stderr" >&2
 	[ "$status" -eq 0 ] || show_criu_log "$stderr"
 	assert_status 0
-	[ -s "$IMAGES/1/inventory.img" ] && [ -s "$IMAGES/1/pstree.img" ]
+	[ -s "$IMAGES/1/inventory.img" ]
+	[ -s "$IMAGES/1/pstree.img" ]
 	[ "$(task_status "$CID")" = RUNNING ]
 	run --separate-stderr timeout 300 "$WREN_TASK" "$(bundle_dir "$CID")" checkpoint "$CID" "$IMAGES/2" --exit
 	echo "status $status: $stderr" >&2

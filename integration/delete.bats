@@ -20,7 +20,8 @@ teardown() {
 	local pid shim
 	pid=$(task_pid "$CID")
 	shim=$(shim_pid_of "$CID")
-	[ -n "$shim" ] && [ "$shim" -gt 1 ]
+	[ -n "$shim" ]
+	[ "$shim" -gt 1 ]
 	[ "$(readlink "/proc/$shim/cwd")" = "$(bundle_dir "$CID")" ]
 	kill -KILL "$shim"
 	# containerd notices the dropped connection and runs `<shim> ... -bundle B delete`
@@ -119,7 +120,8 @@ teardown() {
 	local shim
 	# the init is gone: the shim is the process whose cwd is the bundle
 	shim=$(pids_with_cwd "$(bundle_dir "$CID")")
-	[ -n "$shim" ] && [ "$(wc -w <<<"$shim")" -eq 1 ]
+	[ -n "$shim" ]
+	[ "$(wc -w <<<"$shim")" -eq 1 ]
 	record_shim_socket "$CID"
 	kill -KILL "$shim"
 	wait_for_status "$CID" none

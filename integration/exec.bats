@@ -158,8 +158,11 @@ fd_count() {
 	added=$(line_of " /tasks/exec-added .*\"exec_id\":\"$xid\"")
 	started=$(line_of " /tasks/exec-started .*\"exec_id\":\"$xid\"")
 	exited=$(line_of " /tasks/exit .*\"id\":\"$xid\"")
-	[ -n "$added" ] && [ -n "$started" ] && [ -n "$exited" ]
-	[ "$added" -lt "$started" ] && [ "$started" -lt "$exited" ]
+	[ -n "$added" ]
+	[ -n "$started" ]
+	[ -n "$exited" ]
+	[ "$added" -lt "$started" ]
+	[ "$started" -lt "$exited" ]
 	# exactly one of each
 	[ "$(events_of /tasks/exec-started "\"exec_id\":\"$xid\"" | wc -l)" -eq 1 ]
 	[ "$(events_of /tasks/exit "\"id\":\"$xid\"" | wc -l)" -eq 1 ]

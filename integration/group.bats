@@ -35,7 +35,8 @@ shim_address() { shim_address_of "$1"; }
 	run_grouped "$b" "io.containerd.runc.v2.group=g-$a" sleep 1000
 	local shim
 	shim=$(shim_pid_of "$a")
-	[ -n "$shim" ] && [ "$shim" = "$(shim_pid_of "$b")" ]
+	[ -n "$shim" ]
+	[ "$shim" = "$(shim_pid_of "$b")" ]
 	[ "$(shim_address "$a")" = "$(shim_address "$b")" ]
 	local sock
 	sock=$(shim_address "$a")
@@ -88,7 +89,8 @@ shim_address() { shim_address_of "$1"; }
 		sh -c 'while [ ! -e /ctl/exit ]; do usleep 20000; done; exit 6'
 	local shim
 	shim=$(shim_pid_of "$a")
-	[ -n "$shim" ] && [ "$shim" = "$(shim_pid_of "$b")" ]
+	[ -n "$shim" ]
+	[ "$shim" = "$(shim_pid_of "$b")" ]
 	[ "$(task_status "$b")" = RUNNING ]
 	touch "$BATS_TEST_TMPDIR/ctl/exit"
 	wait_for_status "$b" STOPPED

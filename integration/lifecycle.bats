@@ -14,7 +14,8 @@ teardown() { wren_teardown; }
 	wait_for_status "$CID" RUNNING
 	local pid shim bundle
 	pid=$(task_pid "$CID")
-	[ -n "$pid" ] && [ "$pid" -gt 1 ]
+	[ -n "$pid" ]
+	[ "$pid" -gt 1 ]
 	[ -d "/proc/$pid" ]
 	# the init is the container's command
 	[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "sleep 100 " ]

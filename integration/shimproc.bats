@@ -15,7 +15,8 @@ teardown() { wren_teardown; }
 	record_shim_socket "$CID"
 	local shim exe
 	shim=$(shim_pid_of "$CID")
-	[ -n "$shim" ] && [ -d "/proc/$shim" ]
+	[ -n "$shim" ]
+	[ -d "/proc/$shim" ]
 	exe=$(readlink "/proc/$shim/exe")
 	# named after its binary (comm is cut at 15 characters), not "exe" or anything else
 	[ "$(cat "/proc/$shim/comm")" = "$(basename "$exe" | cut -c1-15)" ]

@@ -106,7 +106,8 @@ run_systemd() {
 	record_shim_socket "$CID"
 	pid=$(task_pid "$CID")
 	shim=$(shim_pid_of "$CID")
-	[ -n "$shim" ] && [ "$shim" -gt 1 ]
+	[ -n "$shim" ]
+	[ "$shim" -gt 1 ]
 	systemctl is-active --quiet "$scope"
 	kill -KILL "$shim"
 	# containerd runs `<shim> -bundle B delete`, which stops the scope
