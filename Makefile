@@ -186,6 +186,10 @@ check-format:
 lint: check-format
 	@shellcheck -S warning $$(git ls-files 'hack/*.sh' hack/bench .ci/run 'integration/*.bash' \
 		'integration/*.bats')
+	@# bash's errexit ignores a failure before the last command of an && list: an assert
+	@# '[ A ] && [ B ]' on a line of its own passes whenever A fails
+	@! grep -nE '^\s+\[.*\] && \[.*\]\s*$$' $$(git ls-files 'integration/*.bats') || \
+		{ echo "lint: write each test of an && assert on a line of its own" >&2; exit 1; }
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
