@@ -267,7 +267,7 @@ static pid_t find_daemon(const char *bundle)
 }
 
 static char *run_action(const char *bundle, const char *id, const char *action, int *status);
-static void rm_rf(const char *path);
+static void remove_bundle(const char *bundle);
 
 /* A cycle that failed after its start action leaves a daemon waiting for requests, and maybe a
  * container: kill the daemon and run the delete action, which removes what it left (the
@@ -275,12 +275,13 @@ static void rm_rf(const char *path);
 static void cleanup_live(void)
 {
 	static bool busy;
-	pid_t pid = daemon_pid > 0 ? daemon_pid : live.bundle ? find_daemon(live.bundle) : -1;
+	pid_t pid;
 	int status;
 
 	if (busy)
 		return;
 	busy = true;
+	pid = daemon_pid > 0 ? daemon_pid : live.bundle ? find_daemon(live.bundle) : -1;
 	if (pid > 0) {
 		kill(pid, SIGKILL);
 		/* ours to reap (we are a subreaper); a few seconds at most if it is not */
@@ -288,13 +289,8 @@ static void cleanup_live(void)
 			usleep(1000);
 	}
 	if (live.bundle) {
-		char rootfs[PATH_MAX];
-
 		free(run_action(live.bundle, live.id, "delete", &status));
-		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", live.bundle);
-		while (umount2(rootfs, MNT_DETACH) == 0)
-			;
-		rm_rf(live.bundle);
+		remove_bundle(live.bundle);
 	}
 }
 
@@ -399,6 +395,18 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 static void rm_rf(const char *path)
 {
 	nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* What containerd does with a bundle after the delete action: whatever is still mounted on its
+ * rootfs comes off, then the tree goes. */
+static void remove_bundle(const char *bundle)
+{
+	char rootfs[PATH_MAX];
+
+	join(rootfs, sizeof(rootfs), bundle, "rootfs");
+	while (umount2(rootfs, MNT_DETACH) == 0)
+		;
+	rm_rf(bundle);
 }
 
 static void make_bundle(const char *bundle, const char *id)
@@ -690,10 +698,7 @@ static void one(int iter, int print)
 	}
 	drain(logfd);
 	close(logfd);
-	join(path, sizeof(path), bundle, "rootfs");
-	while (umount2(path, MNT_DETACH) == 0)
-		;
-	rm_rf(bundle);
+	remove_bundle(bundle);
 }
 
 static char *read_all(const char *path)
