@@ -16,10 +16,13 @@
  *
  * Output, one line per measured iteration (tab separated, nanoseconds):
  *   iter wall cpu t_start_action t_create t_start t_wait t_exec t_delete t_shutdown t_delete_action
+ *   cpu_api
  * wall is the whole cycle up to the end of the delete action; cpu is the CPU charged to -cpuacct
  * DIR (this process moves itself there, so shims, runtimes and containers are counted) minus this
  * process's own CPU, or -1 without -cpuacct. The daemon's exit is awaited (outside wall) before
- * cpu is read: we are the subreaper the daemon falls back to.
+ * cpu is read: we are the subreaper the daemon falls back to. cpu_api is the same count from the
+ * end of the start action to the Delete reply: the task API's part of the cycle, without the two
+ * launches of the shim binary (the start and delete actions) and the daemon's exit.
  * -wrap PROGRAM runs `PROGRAM SHIM args…` for the start action, -wrap-delete PROGRAM for the
  *   delete action (e.g. valgrind).
  * -daemon-wrap PROGRAM skips the start action: it runs the daemon itself as
@@ -488,8 +491,9 @@ static void one(int iter, int print)
 	char id[64], bundle[PATH_MAX], path[PATH_MAX], lowerdir[PATH_MAX + 16],
 	    upperdir[PATH_MAX + 16], workdir[PATH_MAX + 16];
 	uint64_t t[T_N] = {0}, t0, tp, w0;
-	int64_t cg0, cg1;
-	uint64_t self0, self1;
+	int64_t cg0, cg1, cg_api0 = -1, cg_api1 = -1;
+	uint64_t self0, self1, self_api0 = 0, self_api1 = 0, t_probe = 0;
+	long long cpu, cpu_api;
 	int logfd, status;
 	char *addr, *out;
 	struct ttrpc_client *c;
@@ -540,8 +544,11 @@ static void one(int iter, int print)
 	}
 	tp = now_ns(CLOCK_MONOTONIC);
 	t[T_START_ACTION] = tp - t0;
-	t0 = tp;
 	free(addr);
+	self_api0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	cg_api0 = cpuacct_usage();
+	t0 = now_ns(CLOCK_MONOTONIC);
+	t_probe += t0 - tp; /* the reads are ours: out of the wall time */
 
 	{
 		char *opts[] = {lowerdir, upperdir, workdir};
@@ -629,7 +636,10 @@ static void one(int iter, int print)
 	}
 	tp = now_ns(CLOCK_MONOTONIC);
 	t[T_DELETE] = tp - t0;
-	t0 = tp;
+	cg_api1 = cpuacct_usage();
+	self_api1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	t_probe += t0 - tp;
 	{
 		Containerd__Task__V2__ShutdownRequest req =
 		    CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
@@ -687,13 +697,14 @@ static void one(int iter, int print)
 	self1 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 	cg1 = cpuacct_usage();
 
+	cpu = cg0 < 0 ? -1 : (long long)((uint64_t)(cg1 - cg0) - (self1 - self0));
+	cpu_api =
+	    cg_api0 < 0 ? -1 : (long long)((uint64_t)(cg_api1 - cg_api0) - (self_api1 - self_api0));
 	if (print) {
-		long long cpu = cg0 < 0 ? -1 : (long long)((uint64_t)(cg1 - cg0) - (self1 - self0));
-
-		printf("%d\t%llu\t%lld", iter, (unsigned long long)(tp - w0), cpu);
+		printf("%d\t%llu\t%lld", iter, (unsigned long long)(tp - w0 - t_probe), cpu);
 		for (int i = 0; i < T_N; i++)
 			printf("\t%llu", (unsigned long long)t[i]);
-		printf("\n");
+		printf("\t%lld\n", cpu_api);
 		fflush(stdout);
 	}
 	drain(logfd);
