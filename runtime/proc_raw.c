@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -231,9 +232,9 @@ static const char *passwd_line_home(char *line, uid_t uid)
 	}
 	if (k < 6 || !f[2][0] || !f[5][0])
 		return NULL;
-	for (d = f[2]; *d >= '0' && *d <= '9'; d++)
+	for (d = f[2]; *d >= '0' && *d <= '9' && v <= UINT32_MAX; d++)
 		v = v * 10 + (unsigned long)(*d - '0');
-	return *d == 0 && v == uid ? f[5] : NULL;
+	return *d == 0 && v == uid ? f[5] : NULL; /* a uid too long for 32 bits stops short of it */
 }
 
 const char *rt_raw_passwd_home(uid_t uid, char *buf, size_t size)

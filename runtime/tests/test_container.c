@@ -831,10 +831,12 @@ static void test_exec_env_home_and_seccomp_in_both_kinds_of_child(void **state)
 	char *env_home[] = {"PATH=/bin", "HOME=/set", NULL};
 	char *out;
 
-	/* a line longer than the child's buffer, and one without a newline at the end */
+	/* a line longer than the child's buffer, a uid that is 4242 modulo 2^64 (not 4242), and
+	 * a line without a newline at the end */
 	long_line = xzalloc(9001);
 	memset(long_line, 'g', 9000);
 	passwd = xasprintf("long:x:7:7:%s:/long:/bin/sh\nroot:x:0:0:root:/root:/bin/sh\n"
+			   "wrap:x:18446744073709555858:0::/wrapped:/bin/sh\n"
 			   "app:x:1000:1000::/home/app:/bin/sh",
 			   long_line);
 	assert_int_equal(write_file(pw, passwd, strlen(passwd), true), 0);
