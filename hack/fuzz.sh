@@ -3,7 +3,9 @@
 # run each for ${FUZZ_SECONDS:-60} seconds:
 #   fuzz_frame  ttrpc frames into a server and a client connection (ttrpc/fuzz/fuzz_frame.c);
 #   fuzz_spec   config.json and an exec's process object into the runtime's parser, and a parsed
-#               seccomp profile into its compiler (runtime/fuzz/fuzz_spec.c).
+#               seccomp profile into its compiler (runtime/fuzz/fuzz_spec.c);
+#   fuzz_passwd an image's /etc/passwd into the reader the init and an exec's child use for HOME
+#               (runtime/fuzz/fuzz_passwd.c).
 # FUZZ_TARGETS="fuzz_spec" runs a subset. Run from the repository root (make fuzz does).
 set -euo pipefail
 
@@ -12,7 +14,7 @@ CC=clang
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=gnu11 -O1 -g -D_GNU_SOURCE -I. -I$BUILD/protos $(pkg-config --cflags libprotobuf-c libcjson)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_frame fuzz_spec}
+FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_frame fuzz_spec fuzz_passwd}
 ARTIFACTS=$BUILD/artifacts/
 
 # The generated envelope code, exactly as the Makefile generates and compiles it.
@@ -39,6 +41,9 @@ compile_module runtime
 # shellcheck disable=SC2046 # pkg-config prints several flags, split on purpose
 $CC $CFLAGS $SAN -fsanitize=fuzzer runtime/fuzz/fuzz_spec.c "${objs[@]}" \
 	$(pkg-config --libs libseccomp libcap libcjson) -o $BUILD/fuzz_spec
+# shellcheck disable=SC2046 # pkg-config prints several flags, split on purpose
+$CC $CFLAGS $SAN -fsanitize=fuzzer runtime/fuzz/fuzz_passwd.c "${objs[@]}" \
+	$(pkg-config --libs libseccomp libcap libcjson) -o $BUILD/fuzz_passwd
 
 CORPUS=$BUILD/corpus/fuzz_frame
 mkdir -p "$CORPUS"
@@ -76,6 +81,13 @@ printf '%s' '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["
 printf '%s' '{"ociVersion":"1.0.2","annotations":{"k":"v","io.kubernetes.cri.sandbox-id":"pod"},"root":{"path":"r"},"process":{"args":["x"],"cwd":"/"}}' >"$CORPUS/seed-annotations"
 printf '%s' '{"args":["/bin/true"],"cwd":"/","env":["A=b"],"user":{"uid":1,"gid":2,"additionalGids":[3]},"terminal":true,"consoleSize":{"height":2,"width":3},"rlimits":[{"type":"RLIMIT_NOFILE","hard":9,"soft":8}],"capabilities":{"bounding":["CAP_KILL"]},"noNewPrivileges":true,"oomScoreAdj":5}' >"$CORPUS/seed-process"
 printf '%s' '{"ociVersion":"1.0.2","root":{"path":"/r"},"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"architectures":["SCMP_ARCH_X86_64"],"flags":["SECCOMP_FILTER_FLAG_LOG"],"syscalls":[{"names":["read","nosuch"],"action":"SCMP_ACT_ALLOW"},{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]}}}' >"$CORPUS/seed-seccomp"
+
+# fuzz_passwd's seeds: a buffer-size byte, a uid byte, then the file (see fuzz_passwd.c).
+CORPUS=$BUILD/corpus/fuzz_passwd
+mkdir -p "$CORPUS"
+printf '\x62\x00root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n' >"$CORPUS/seed-root"
+printf '\x10\x07long:x:7:7:a gecos longer than the buffer:/long:/bin/sh\nx:x:7:7::/short:/bin/sh' >"$CORPUS/seed-long"
+printf '\x80\xfbwrap:x:18446744073709555858:0::/wrapped:/bin/sh\napp:x:0004242:1::/home/app:\n' >"$CORPUS/seed-wide"
 
 status=0
 for t in $FUZZ_TARGETS; do

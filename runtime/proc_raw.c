@@ -239,12 +239,24 @@ static const char *passwd_line_home(char *line, uid_t uid)
 
 const char *rt_raw_passwd_home(uid_t uid, char *buf, size_t size)
 {
-	long fd = rt_raw4(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC, 0), r;
+	long fd = rt_raw4(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC, 0);
+	const char *home;
+
+	if (fd < 0)
+		return NULL;
+	home = rt_raw_passwd_home_fd((int)fd, uid, buf, size);
+	rt_raw1(SYS_close, fd);
+	return home;
+}
+
+const char *rt_raw_passwd_home_fd(int fd, uid_t uid, char *buf, size_t size)
+{
 	const char *home = NULL;
 	size_t have = 0;
 	bool skipping = false, eof = false;
+	long r;
 
-	if (fd < 0)
+	if (size < 2)
 		return NULL;
 	while (!eof && home == NULL) {
 		size_t start = 0;
@@ -277,6 +289,5 @@ const char *rt_raw_passwd_home(uid_t uid, char *buf, size_t size)
 			have -= start;
 		}
 	}
-	rt_raw1(SYS_close, fd);
 	return home;
 }

@@ -41,8 +41,10 @@ long rt_raw_set_user(uid_t uid, gid_t gid, const gid_t *gids, size_t n_gids,
 long rt_raw_lookup(const char *name, const char *path_env, char out[PATH_MAX], struct rt_msg *m);
 
 /* uid's home directory in /etc/passwd, read in pieces into buf (which then holds it), or NULL. A
- * line longer than buf is skipped. */
+ * line that does not fit in buf with its newline (longer than size - 2) is skipped. */
 const char *rt_raw_passwd_home(uid_t uid, char *buf, size_t size);
+/* The same from a passwd file open at fd, read from its offset to its end or to uid's line. */
+const char *rt_raw_passwd_home_fd(int fd, uid_t uid, char *buf, size_t size);
 
 /* 0, or -errno of stat (rt_raw_lookup's executable test) */
 long rt_raw_stat(const char *path, struct stat *st);
