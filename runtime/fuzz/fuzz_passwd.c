@@ -5,8 +5,9 @@
  * that fits in the buffer with its newline, has seven fields, a decimal uid equal to the one asked
  * for and a home, gives the home; a longer line is skipped.
  *
- * Input: one byte for the buffer's size (2-201 bytes, small enough to reach the long-line paths
- * often), one for the uid, then the file. Built and run by hack/fuzz.sh. */
+ * Input layout: byte 0 sets the buffer's size (2 to 201 bytes, so that lines longer than the
+ * buffer are common), byte 1 the uid (below 250 as it is, else one of wide_uids), and the rest is
+ * the file's content. hack/fuzz.sh builds and runs this target. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
