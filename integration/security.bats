@@ -202,6 +202,25 @@ DEV_SH='echo ok >/dev/null && echo null=ok
 	assert_contains "$stderr" "/tmp/kmsg: Operation not permitted"
 }
 
+@test "security: --privileged gets every capability, the host's devices, no masked paths and a writable /proc/sys" {
+	# ctr lists every host device, /dev/null and the other default paths among them: each is made once
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --privileged "$IMAGE" "$CID" sh -c '
+		eff=$(sed -n "s/^CapEff:\t//p" /proc/self/status)
+		bnd=$(sed -n "s/^CapBnd:\t//p" /proc/self/status)
+		[ "$eff" = "$bnd" ] && [ "$eff" != 0000000000000000 ] && echo caps=all
+		echo ok >/dev/null && [ "$(stat -c %t:%T /dev/null)" = 1:3 ] && echo null=ok
+		echo wren-privileged-test >/dev/kmsg && echo kmsg=ok
+		grep -q " /proc/kcore " /proc/self/mountinfo || echo kcore=unmasked
+		touch /proc/sys/kernel/hostname && echo procsys=rw
+		true'
+	assert_status 0
+	assert_fact caps all
+	assert_fact null ok
+	assert_fact kmsg ok
+	assert_fact kcore unmasked
+	assert_fact procsys rw
+}
+
 @test "security: --device grants its device (read and write) on top of the defaults" {
 	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --device /dev/kmsg "$IMAGE" "$CID" \
 		sh -c "$DEV_SH"'

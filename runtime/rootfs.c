@@ -383,9 +383,10 @@ struct dev_dir {
 
 /* Create one device node. In /dev (the defaults and nearly every spec device) through dev->fd;
  * elsewhere resolved here. umask is 0, so mknodat gives the node its mode unless special bits
- * are asked for, and chown only runs when the owner must change. */
-static int create_device(struct mnt_ctx *cx, const struct rt_device *d, bool is_default,
-			 const struct dev_dir *dev, struct wren_err **err)
+ * are asked for, and chown only runs when the owner must change. A node that already exists
+ * (the image's, or a path listed twice) is kept, as runc keeps it. */
+static int create_device(struct mnt_ctx *cx, const struct rt_device *d, const struct dev_dir *dev,
+			 struct wren_err **err)
 {
 	_cleanup_free_ char *dir = xstrdup(d->path);
 	char *slash = strrchr(dir, '/');
@@ -417,12 +418,22 @@ static int create_device(struct mnt_ctx *cx, const struct rt_device *d, bool is_
 			return wren_err_errno(err, errno, "set owner of device %s", d->path);
 		return 0;
 	}
-	if (errno == EEXIST && is_default)
+	if (errno == EEXIST)
 		return 0;
 	if (errno != EPERM)
 		return wren_err_errno(err, errno, "mknod %s", d->path);
 	/* no mknod (a user namespace): bind the host's node instead, as runc does */
 	return mount_at(cx, d->path, d->path, NULL, MS_BIND, 0, NULL, true, true, err);
+}
+
+/* The spec's own entry for a default path wins: a privileged container lists every host device,
+ * /dev/null and the rest among them, with the host's modes and owners. */
+static bool spec_lists_device(const struct rt_spec *spec, const char *path)
+{
+	for (size_t i = 0; i < spec->n_devices; i++)
+		if (strcmp(spec->devices[i].path, path) == 0)
+			return true;
+	return false;
 }
 
 static bool dev_is_bind(const struct rt_spec *spec)
@@ -455,9 +466,10 @@ static int create_devices(struct mnt_ctx *cx, struct wren_err **err)
 	dd.gid = (st.st_mode & S_ISGID) ? st.st_gid : getegid();
 	old = umask(0);
 	for (size_t i = 0; r == 0 && i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
-		r = create_device(cx, &default_devices[i], true, &dd, err);
+		if (!spec_lists_device(cx->spec, default_devices[i].path))
+			r = create_device(cx, &default_devices[i], &dd, err);
 	for (size_t i = 0; r == 0 && i < cx->spec->n_devices; i++)
-		r = create_device(cx, &cx->spec->devices[i], false, &dd, err);
+		r = create_device(cx, &cx->spec->devices[i], &dd, err);
 	umask(old);
 	if (r < 0)
 		return -1;

@@ -1232,6 +1232,23 @@ static void test_spec_devices_are_created(void **state)
 	finish(&run);
 }
 
+/* A spec that lists a default path (ctr --privileged lists every host device, /dev/null among
+ * them) gets the node once, made from its own entry: mode and owner are the spec's. */
+static void test_spec_device_at_a_default_path_wins(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("devdefault");
+
+	b->linux_extra = "\"devices\":[{\"path\":\"/dev/full\",\"type\":\"c\",\"major\":1,"
+			 "\"minor\":7,\"fileMode\":416,\"uid\":1000,\"gid\":5},"
+			 "{\"path\":\"/dev/full\",\"type\":\"c\",\"major\":1,\"minor\":7}]";
+	bundle_config(b, "[\"stat\",\"-c\",\"%a %u %g %t:%T\",\"/dev/full\"]", NULL);
+	assert_int_equal(run_to_end(b, id, &run), 0);
+	assert_string_equal(run.output, "640 1000 5 1:7\n");
+	finish(&run);
+}
+
 /* The rootfs taken out of the daemon's mount namespace (rt_rootfs_detach): the host sees an empty
  * directory at once, the init attaches the tree in its own namespace and runs from it, and once the
  * last copy of the fd is gone with the init, nothing of it is mounted anywhere we can see. */
@@ -1577,6 +1594,7 @@ int main(void)
 	    T(test_rootfs_mount_overlay_compacts_long_lowerdirs),
 	    T(test_exec_into_a_user_namespace),
 	    T(test_spec_devices_are_created),
+	    T(test_spec_device_at_a_default_path_wins),
 	    T(test_rootfs_propagation_rshared),
 	    T(test_rootfs_detached_is_attached_by_the_init),
 	    T(test_rootfs_detached_without_pivot_root),
