@@ -74,6 +74,17 @@ teardown() { wren_teardown; }
 	fi
 }
 
+@test "run: --rootfs-propagation rshared, shared, rslave and private each start on the overlay" {
+	local mode
+	for mode in rshared shared rslave private; do
+		run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --rootfs-propagation "$mode" \
+			"$IMAGE" "$CID-$mode" awk '{ for (i = 7; i <= NF; i++) if ($i == "-") {
+				if ($5 == "/") print $5, $(i + 1); break } }' /proc/self/mountinfo
+		assert_status 0
+		[ "$output" = "/ overlay" ] || { echo "$mode: $output" >&2; false; }
+	done
+}
+
 @test "run: stdin reaches the process" {
 	run --separate-stderr bash -c 'echo data | "$@"' _ \
 		timeout -s KILL "$WREN_CTR_TIMEOUT" ctr --address "$CTR_ADDRESS" -n "$WREN_NS" \

@@ -504,7 +504,7 @@ static unsigned long propagation_flags(const char *s)
 	return 0;
 }
 
-/* The longest mount point that is a proper prefix of rootfs, from mountinfo: the fallback for
+/* The longest mount point that is rootfs or a prefix of it, from mountinfo: the fallback for
  * kernels whose statx has no mount id (before 5.8). */
 static char *parent_mount_scan(const char *rootfs, struct wren_err **err)
 {
@@ -522,8 +522,8 @@ static char *parent_mount_scan(const char *rootfs, struct wren_err **err)
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
 			continue;
 		l = strlen(mp);
-		if (strncmp(rootfs, mp, l) == 0 && (rootfs[l] == '/' || l == 1) && l >= best_len &&
-		    strlen(rootfs) > l) {
+		if (strncmp(rootfs, mp, l) == 0 && (rootfs[l] == '/' || rootfs[l] == 0 || l == 1) &&
+		    l >= best_len) {
 			free(best);
 			best = xstrdup(mp);
 			best_len = l;
@@ -543,18 +543,19 @@ static int mount_id(const char *path, uint64_t *id)
 	return 0;
 }
 
-/* The mount point of the mount holding rootfs's parent directory: climb from that directory
- * while its parent has the same mount id. Some stat calls, however many mounts the host has
- * (mountinfo lists every container's overlay). */
+/* The mount point of the mount rootfs is on: rootfs itself when it is a mount point (containerd's
+ * overlay is), the mount holding it otherwise. Binding rootfs onto itself puts the new root on
+ * that mount, which pivot_root wants not shared. Climb from rootfs while the parent directory has
+ * the same mount id: some stat calls, however many mounts the host has (mountinfo lists every
+ * container's overlay). */
 static char *parent_mount_of(const char *rootfs, struct wren_err **err)
 {
 	_cleanup_free_ char *dir = xstrdup(rootfs);
 	uint64_t id, up;
 	char *slash;
 
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+	if (strcmp(dir, "/") == 0)
 		return xstrdup("/");
-	*slash = '\0';
 	if (mount_id(dir, &id) < 0)
 		return parent_mount_scan(rootfs, err);
 	while ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
@@ -571,7 +572,8 @@ static char *parent_mount_of(const char *rootfs, struct wren_err **err)
 	return up == id ? xstrdup("/") : steal_ptr(&dir);
 }
 
-/* pivot_root refuses a new root whose parent mount is shared: make that parent private. */
+/* pivot_root refuses a new root whose parent mount is shared: make that parent private, as
+ * runc does. */
 static int parent_mount_private(const char *rootfs, struct wren_err **err)
 {
 	_cleanup_free_ char *mp = parent_mount_of(rootfs, err);

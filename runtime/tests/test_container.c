@@ -1366,6 +1366,30 @@ static void test_rootfs_propagation_rshared(void **state)
 	finish(&run);
 }
 
+/* containerd's rootfs is a mount point of its own: with shared propagation that mount is what the
+ * new root sits on, and pivot_root refuses it while it is shared. */
+static void test_rootfs_propagation_rshared_on_a_mounted_rootfs(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	_cleanup_free_ char *id = test_id("rsharedmnt");
+	struct wren_err *err = NULL;
+	int r;
+
+	b->linux_extra = "\"rootfsPropagation\":\"rshared\"";
+	bundle_config(b, "[\"sh\",\"-c\",\"grep ' / rw,' /proc/self/mountinfo | grep -c shared:\"]",
+		      NULL);
+	assert_int_equal(mount(b->rootfs, b->rootfs, NULL, MS_BIND, NULL), 0);
+	r = create(b, id, &run, &err);
+	/* the init has its own copy of the mount by now */
+	assert_int_equal(umount2(b->rootfs, MNT_DETACH), 0);
+	if (r < 0)
+		fail_msg("create: %s", err->msg);
+	assert_int_equal(start_and_wait(&run), 0);
+	assert_string_equal(run.output, "1\n");
+	finish(&run);
+}
+
 static void test_exec_after_the_init_exited_fails(void **state)
 {
 	struct bundle *b = *state;
@@ -1596,6 +1620,7 @@ int main(void)
 	    T(test_spec_devices_are_created),
 	    T(test_spec_device_at_a_default_path_wins),
 	    T(test_rootfs_propagation_rshared),
+	    T(test_rootfs_propagation_rshared_on_a_mounted_rootfs),
 	    T(test_rootfs_detached_is_attached_by_the_init),
 	    T(test_rootfs_detached_without_pivot_root),
 	    T(test_rootfs_detachable_only_where_nothing_needs_it_on_the_host),
