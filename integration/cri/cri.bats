@@ -125,6 +125,27 @@ teardown() { cri_teardown; }
 	[ "$(printf '%s\n' "$output" | awk '$1 == "Seccomp:" { print $2 }')" = 2 ]
 }
 
+@test "cri: a privileged container gets every capability, the host's devices, a writable /sys and no masked paths" {
+	local c pid
+	run_pod --privileged
+	# CRI lists every host device, /dev/null among them, on top of the runtime's defaults
+	c=$(new_container c1 --privileged sleep 1000)
+	cri start "$c"
+	pid=$(cri_pid "$c")
+	[ "$(status_field "$pid" CapEff)" = "$(status_field "$pid" CapBnd)" ]
+	[ "$(status_field "$pid" CapEff)" != 0000000000000000 ]
+	[ "$(status_field "$pid" Seccomp)" = 0 ]
+	run cri exec "$c" 10 sh -c 'echo wren-cri-privileged >/dev/kmsg && echo kmsg=ok
+		echo ok >/dev/null && echo null=ok
+		grep -q " /proc/kcore " /proc/self/mountinfo || echo kcore=unmasked
+		awk "\$5 == \"/sys\" { print \"sys=\" substr(\$6, 1, 2) }" /proc/self/mountinfo'
+	assert_status 0
+	assert_fact kmsg ok
+	assert_fact null ok
+	assert_fact kcore unmasked
+	assert_fact sys rw
+}
+
 @test "cri: UpdateContainerResources changes a running container's limits" {
 	local c
 	run_pod

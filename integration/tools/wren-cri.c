@@ -4,17 +4,18 @@
  * messages are protobuf-c from protos/k8s/cri/runtime/v1/runtime.proto.
  *
  *   wren-cri SOCKET version                      runtime_name=… runtime_version=… api=…
- *   wren-cri SOCKET runp NAME HANDLER LOGDIR CGROUP-PARENT [--pod-network]
+ *   wren-cri SOCKET runp NAME HANDLER LOGDIR CGROUP-PARENT [--pod-network] [--privileged]
  *       RunPodSandbox with the given runtime handler; prints the sandbox id. The pod shares the
  *       host's network, or with --pod-network has one of its own (CRI makes it and runs the CNI
  *       plugin); it has its own pid and ipc namespaces; its containers' logs go under LOGDIR.
+ *       --privileged: a privileged pod, which may hold privileged containers.
  *   wren-cri SOCKET podstatus POD-ID             state=READY|NOTREADY handler=… ip=…
  *   wren-cri SOCKET create POD-ID POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...]
  *       CreateContainer (the sandbox's config is made again from POD-NAME, LOGDIR and
  *       CGROUP-PARENT, as the kubelet sends it again); its log is LOGDIR/NAME.log. Prints the id.
  *       Options, as the kubelet fills LinuxContainerConfig from a pod spec:
  *         --memory BYTES  --cpu-shares N  --cpu-quota US  --cpu-period US  --oom-score-adj N
- *         --user UID  --read-only  --no-new-privs  --seccomp-runtime-default
+ *         --user UID  --read-only  --no-new-privs  --seccomp-runtime-default  --privileged
  *         --mount HOST-PATH:CONTAINER-PATH[:ro][:host-to-container]   (a hostPath volume; up to 8)
  *   wren-cri SOCKET update ID [RESOURCE OPTION...]   UpdateContainerResources (--memory ... --oom-score-adj)
  *   wren-cri SOCKET start ID | stop ID TIMEOUT | rm ID | stopp POD-ID | rmp POD-ID
@@ -47,7 +48,7 @@ static void usage(void)
 {
 	fputs(
 	    "usage: wren-cri SOCKET version | runp NAME HANDLER LOGDIR CGROUP-PARENT "
-	    "[--pod-network] | podstatus "
+	    "[--pod-network] [--privileged] | podstatus "
 	    "POD | create POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] | "
 	    "update ID OPTION... | start ID | stop ID TIMEOUT | rm ID | stopp POD | rmp POD | "
 	    "status ID | stats ID | exec ID TIMEOUT CMD [ARG...]\n(see the comment at the top of "
@@ -159,7 +160,7 @@ struct pod {
 };
 
 static void pod_config(struct pod *p, const char *name, const char *logdir, const char *cgparent,
-		       int pod_network)
+		       int pod_network, int privileged)
 {
 	p->config = (Runtime__V1__PodSandboxConfig)RUNTIME__V1__POD_SANDBOX_CONFIG__INIT;
 	p->meta = (Runtime__V1__PodSandboxMetadata)RUNTIME__V1__POD_SANDBOX_METADATA__INIT;
@@ -176,6 +177,7 @@ static void pod_config(struct pod *p, const char *name, const char *logdir, cons
 	p->ns.pid = RUNTIME__V1__NAMESPACE_MODE__POD;
 	p->ns.ipc = RUNTIME__V1__NAMESPACE_MODE__POD;
 	p->sec.namespace_options = &p->ns;
+	p->sec.privileged = privileged;
 	p->lx.cgroup_parent = (char *)cgparent;
 	p->lx.security_context = &p->sec;
 	p->config.metadata = &p->meta;
@@ -199,14 +201,27 @@ static int cmd_version(void)
 	return 0;
 }
 
-static int cmd_runp(const char *name, const char *handler, const char *logdir, const char *cgparent,
-		    int pod_network)
+/* NAME HANDLER LOGDIR CGROUP-PARENT [--pod-network] [--privileged] */
+static int cmd_runp(char **a, int n)
 {
 	Runtime__V1__RunPodSandboxRequest req = RUNTIME__V1__RUN_POD_SANDBOX_REQUEST__INIT;
 	Runtime__V1__RunPodSandboxResponse *r;
+	const char *handler;
+	int pod_network = 0, privileged = 0;
 	struct pod p;
 
-	pod_config(&p, name, logdir, cgparent, pod_network);
+	if (n < 4)
+		usage();
+	for (int i = 4; i < n; i++) {
+		if (!strcmp(a[i], "--pod-network"))
+			pod_network = 1;
+		else if (!strcmp(a[i], "--privileged"))
+			privileged = 1;
+		else
+			usage();
+	}
+	handler = a[1];
+	pod_config(&p, a[0], a[2], a[3], pod_network, privileged);
 	req.config = &p.config;
 	req.runtime_handler = (char *)handler;
 	r = call("RunPodSandbox", &req.base, UNPACK(runtime__v1__run_pod_sandbox_response__unpack));
@@ -312,6 +327,9 @@ static int linux_opts_parse(struct linux_opts *o, char **a, int n)
 		} else if (!strcmp(opt, "--read-only")) {
 			o->sec.readonly_rootfs = 1;
 			o->any_sec = 1;
+		} else if (!strcmp(opt, "--privileged")) {
+			o->sec.privileged = 1;
+			o->any_sec = 1;
 		} else if (!strcmp(opt, "--no-new-privs")) {
 			o->sec.no_new_privs = 1;
 			o->any_sec = 1;
@@ -353,12 +371,13 @@ static int cmd_create(char **a, int n)
 	/* POD POD-NAME LOGDIR CGROUP-PARENT NAME IMAGE [OPTION...] CMD [ARG...] */
 	if (n < 7)
 		usage();
-	pod_config(&p, a[1], a[2], a[3], 0);
 	meta.name = a[4];
 	image.image = a[5];
 	snprintf(log_path, sizeof(log_path), "%s.log", a[4]);
 	linux_opts_init(&lo);
 	used = linux_opts_parse(&lo, a + 6, n - 6);
+	/* a privileged container lives in a privileged pod, whose config the kubelet sends again */
+	pod_config(&p, a[1], a[2], a[3], 0, lo.sec.privileged);
 	if (6 + used >= n)
 		usage();
 	cfg.metadata = &meta;
@@ -511,10 +530,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(verb, "version"))
 		rc = cmd_version();
-	else if (!strcmp(verb, "runp") && argc == 7)
-		rc = cmd_runp(argv[3], argv[4], argv[5], argv[6], 0);
-	else if (!strcmp(verb, "runp") && argc == 8 && !strcmp(argv[7], "--pod-network"))
-		rc = cmd_runp(argv[3], argv[4], argv[5], argv[6], 1);
+	else if (!strcmp(verb, "runp"))
+		rc = cmd_runp(argv + 3, argc - 3);
 	else if (!strcmp(verb, "podstatus") && argc == 4)
 		rc = cmd_podstatus(argv[3]);
 	else if (!strcmp(verb, "create"))
