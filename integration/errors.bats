@@ -84,6 +84,18 @@ run_spec() {
 	}
 }
 
+@test "errors: an AppArmor profile the kernel does not take fails the create; the task never runs unconfined" {
+	# no AppArmor on the host: every profile is refused; with AppArmor, this one is not loaded
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --apparmor-profile wren-test-no-such-profile \
+		"$IMAGE" "$CID" sh -c 'echo ran'
+	[ "$status" -ne 0 ]
+	[[ $output != *ran* ]]
+	assert_contains "${stderr,,}" "apparmor"
+	if [ "$RUNTIME" = io.containerd.wren.v2 ]; then
+		assert_contains "$stderr" 'apply apparmor profile "wren-test-no-such-profile"'
+	fi
+}
+
 @test "errors: a bind mount of a missing source fails naming the source" {
 	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" \
 		--mount "type=bind,src=$BATS_TEST_TMPDIR/missing,dst=/x,options=rbind" "$IMAGE" "$CID" true

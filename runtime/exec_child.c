@@ -59,6 +59,7 @@ struct plan {
 	struct rt_caps caps; /* all empty without a capabilities object, as runc does */
 	int last_cap;
 	bool no_new_privs;
+	const char *apparmor, *selinux; /* NULL: none */
 	char **argv;
 	char **envp; /* n_env entries, then a free slot for HOME, then NULL */
 	size_t n_env;
@@ -283,6 +284,9 @@ static int child_main(void *arg)
 			fail_r(SYNC_FD, r, &m, "", 1);
 		}
 	}
+	if ((pl->apparmor || pl->selinux) &&
+	    (r = rt_raw_lsm_exec_labels(pl->apparmor, pl->selinux, &m)) < 0)
+		fail(SYNC_FD, (int)-r, &m, 1);
 	if (pl->filter && pl->seccomp_early && (r = load_seccomp(pl)) < 0)
 		fail_r(SYNC_FD, r, &m, "seccomp: load the filter", 1);
 	if ((r = rt_raw_set_user(pl->uid, pl->gid, pl->gids, pl->n_gids, &pl->caps, pl->last_cap,
@@ -447,6 +451,10 @@ static size_t plan_size(const struct rt_exec_child_in *in)
 	if (in->seccomp)
 		n += ALIGN16(in->seccomp->len * sizeof(struct sock_filter));
 	n += ALIGN16(p->n_additional_gids * sizeof(gid_t));
+	if (p->apparmor_profile && p->apparmor_profile[0])
+		n += ALIGN16(strlen(p->apparmor_profile) + 1);
+	if (p->selinux_label && p->selinux_label[0])
+		n += ALIGN16(strlen(p->selinux_label) + 1);
 	n += ALIGN16((p->n_args + 1) * sizeof(char *));
 	for (size_t i = 0; i < p->n_args; i++)
 		n += ALIGN16(strlen(p->args[i]) + 1);
@@ -551,6 +559,10 @@ static void fill(struct plan *pl, const struct rt_exec_child_in *in, int last_ca
 		memcpy(pl->gids, p->additional_gids, p->n_additional_gids * sizeof(gid_t));
 	if (p->has_caps)
 		pl->caps = p->caps;
+	if (p->apparmor_profile && p->apparmor_profile[0])
+		pl->apparmor = arena_str(a, p->apparmor_profile);
+	if (p->selinux_label && p->selinux_label[0])
+		pl->selinux = arena_str(a, p->selinux_label);
 	pl->argv = arena_alloc(a, (p->n_args + 1) * sizeof(char *));
 	for (size_t i = 0; i < p->n_args; i++)
 		pl->argv[i] = arena_str(a, p->args[i]);

@@ -126,6 +126,9 @@ static int setup(const struct rt_init_args *a, int sync, int tree, pid_t host_pi
 		return -1;
 	if (rt_rootfs_finalize(spec, err) < 0)
 		return -1;
+	/* runc's order: the LSM labels once /proc is the container's, before seccomp and the user */
+	if (rt_proc_lsm_labels(p, err) < 0)
+		return -1;
 	umask(p->has_umask ? p->umask : 022);
 	if (rt_proc_rlimits(p, err) < 0)
 		return -1;

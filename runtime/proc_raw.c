@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "runtime/caps.h"
@@ -129,6 +131,74 @@ long rt_raw_set_user(uid_t uid, gid_t gid, const gid_t *gids, size_t n_gids,
 		if ((caps->ambient & (1ULL << c)) &&
 		    (r = rt_raw5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0)) < 0)
 			return cap_said(m, r, "capabilities: raise ambient ", c, "");
+	return 0;
+}
+
+/* Write value to the exec attribute at path (or at fallback, where path does not exist): 0, or
+ * -errno with ": write <path>: <why>" added to m. */
+static long write_exec_attr(const char *path, const char *fallback, const char *value,
+			    struct rt_msg *m)
+{
+	struct statfs sfs;
+	size_t len = strlen(value);
+	long fd, r;
+
+	fd = rt_raw4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0);
+	if (fd == -ENOENT && fallback)
+		fd = rt_raw4(SYS_openat, AT_FDCWD, (path = fallback), O_WRONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		r = fd;
+	} else if ((r = rt_raw2(SYS_fstatfs, fd, &sfs)) == 0 && sfs.f_type != PROC_SUPER_MAGIC) {
+		r = -EXDEV; /* a file of the image's, not the kernel's */
+	} else if (r == 0) {
+		r = rt_raw3(SYS_write, fd, value, len);
+		r = r < 0 ? r : (size_t)r == len ? 0 : -EIO;
+	}
+	if (fd >= 0)
+		rt_raw1(SYS_close, fd);
+	if (r < 0) {
+		rt_msg_s(m, ": write ");
+		rt_msg_s(m, path);
+		rt_msg_s(m, ": ");
+		rt_msg_errno(m, (int)-r, false);
+	}
+	return r;
+}
+
+long rt_raw_lsm_exec_labels(const char *apparmor_profile, const char *selinux_label,
+			    struct rt_msg *m)
+{
+	char value[4096];
+	size_t at = m->n, n;
+	long r;
+
+	if (apparmor_profile && *apparmor_profile) {
+		rt_msg_s(m, "apply apparmor profile \"");
+		rt_msg_s(m, apparmor_profile);
+		rt_msg_s(m, "\"");
+		n = strlen(apparmor_profile);
+		if (n + 6 > sizeof(value)) {
+			rt_msg_s(m, ": name too long");
+			return -ENAMETOOLONG;
+		}
+		/* AppArmor's change_onexec command, as libapparmor's aa_change_onexec words it */
+		memcpy(value, "exec ", 5);
+		memcpy(value + 5, apparmor_profile, n + 1);
+		r = write_exec_attr("/proc/thread-self/attr/apparmor/exec",
+				    "/proc/thread-self/attr/exec", value, m);
+		if (r < 0)
+			return r;
+		m->n = at;
+	}
+	if (selinux_label && *selinux_label) {
+		rt_msg_s(m, "set selinux label \"");
+		rt_msg_s(m, selinux_label);
+		rt_msg_s(m, "\"");
+		r = write_exec_attr("/proc/thread-self/attr/exec", NULL, selinux_label, m);
+		if (r < 0)
+			return r;
+		m->n = at;
+	}
 	return 0;
 }
 

@@ -46,6 +46,14 @@ const char *rt_raw_passwd_home(uid_t uid, char *buf, size_t size);
 /* The same from a passwd file open at fd, read from its offset to its end or to uid's line. */
 const char *rt_raw_passwd_home_fd(int fd, uid_t uid, char *buf, size_t size);
 
+/* The LSM labels the process takes at its execve (process.apparmorProfile, .selinuxLabel; NULL
+ * or "": none), written to the calling thread's exec attribute in /proc as the process now sees
+ * it (the container's), refused unless that file is procfs's. The kernel refuses a profile it does
+ * not know and any label where its LSM is not running: that fails the process, as it does with
+ * runc, instead of running it unconfined. */
+long rt_raw_lsm_exec_labels(const char *apparmor_profile, const char *selinux_label,
+			    struct rt_msg *m);
+
 /* 0, or -errno of stat (rt_raw_lookup's executable test) */
 long rt_raw_stat(const char *path, struct stat *st);
 

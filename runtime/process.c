@@ -202,6 +202,14 @@ int rt_proc_set_user(const struct rt_process *p, struct wren_err **err)
 	return r < 0 ? raw_failed(err, r, &m) : 0;
 }
 
+int rt_proc_lsm_labels(const struct rt_process *p, struct wren_err **err)
+{
+	struct rt_msg m = {0};
+	long r = rt_raw_lsm_exec_labels(p->apparmor_profile, p->selinux_label, &m);
+
+	return r < 0 ? raw_failed(err, r, &m) : 0;
+}
+
 int rt_proc_no_new_privs(const struct rt_process *p, struct wren_err **err)
 {
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -27,6 +27,9 @@ int rt_proc_rlimits(const struct rt_process *p, struct wren_err **err);
  * the capability sets (all empty when the process has no capabilities object, as runc does). */
 int rt_proc_set_user(const struct rt_process *p, struct wren_err **err);
 int rt_proc_no_new_privs(const struct rt_process *p, struct wren_err **err);
+/* The process's AppArmor profile and SELinux label, taken at its execve (rt_raw_lsm_exec_labels):
+ * after the rootfs is final, /proc being the container's. */
+int rt_proc_lsm_labels(const struct rt_process *p, struct wren_err **err);
 /* chdir(cwd) and check that the result is inside the root (runc CVE-2024-21626). create: mkdir it
  * first if missing (the init, as runc does). */
 int rt_proc_chdir(const struct rt_process *p, bool create, struct wren_err **err);

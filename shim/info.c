@@ -81,7 +81,7 @@ static char *features_json(size_t *len)
 	fputs(",\"operators\":", f);
 	LIST(f, seccomp_ops);
 	fputs(
-	    "},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},"
+	    "},\"apparmor\":{\"enabled\":true},\"selinux\":{\"enabled\":false},"
 	    "\"intelRdt\":{\"enabled\":false},\"mountExtensions\":{\"idmap\":{\"enabled\":false}}}"
 	    ",\"annotations\":{\"io.containerd.wren.version\":\"" WREN_VERSION "\"}}",
 	    f);

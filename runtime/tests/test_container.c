@@ -816,6 +816,69 @@ static char *exec_out(struct rt_container *c, uid_t uid, char **env, size_t n_en
 	return out;
 }
 
+/* process.apparmorProfile (and .selinuxLabel) go to the kernel from the init and from both kinds
+ * of exec child. A profile it refuses (one it has not loaded; any, where AppArmor is not running,
+ * as here) fails the process and names the profile: never a process run unconfined instead. Where
+ * AppArmor runs, the profile "unconfined" is taken. */
+static void test_lsm_labels_reach_the_kernel_in_init_and_exec(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("apparmor");
+	_cleanup_free_ char *id2 = test_id("apparmorexec");
+	static const char want[] = "apply apparmor profile \"wren-test-no-such-profile\": write "
+				   "/proc/thread-self/attr/";
+	char *args[] = {"cat", "/proc/self/attr/current", NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	struct rt_process p = {.args = args,
+			       .n_args = 2,
+			       .env = env,
+			       .n_env = 1,
+			       .cwd = "/",
+			       .apparmor_profile = "wren-test-no-such-profile"};
+	bool apparmor = access("/sys/kernel/security/apparmor", F_OK) == 0;
+	char *out = NULL;
+
+	bundle_config(b, "[\"true\"]", NULL);
+	b->spec->process->apparmor_profile = xstrdup(p.apparmor_profile);
+	assert_int_equal(create(b, id, &run, &err), -1);
+	if (strncmp(err->msg, want, strlen(want)) != 0)
+		fail_msg("create: %s", err->msg);
+	wren_err_free(err);
+	err = NULL;
+	/* an SELinux label the kernel does not take (no SELinux here; not a context where it is) */
+	bundle_config(b, "[\"true\"]", NULL);
+	b->spec->process->selinux_label = xstrdup("wren_u:wren_r:wren_t:s0");
+	assert_int_equal(create(b, id, &run, &err), -1);
+	assert_non_null(strstr(err->msg, "set selinux label \"wren_u:wren_r:wren_t:s0\": write "
+					 "/proc/thread-self/attr/exec: "));
+	wren_err_free(err);
+	err = NULL;
+
+	start_sleeper(b, id2, &run);
+	for (int shared = 1; shared >= 0; shared--) {
+		bool was = rt_exec_child_set_shared_vm(shared);
+
+		p.apparmor_profile = "wren-test-no-such-profile";
+		assert_int_equal(exec_run(run.c, &p, &out, &err), -1);
+		if (strncmp(err->msg, want, strlen(want)) != 0)
+			fail_msg("exec: %s", err->msg);
+		wren_err_free(err);
+		err = NULL;
+		if (apparmor) {
+			p.apparmor_profile = "unconfined";
+			if (exec_run(run.c, &p, &out, &err) != 0)
+				fail_msg("exec with the profile unconfined: %s",
+					 err ? err->msg : "exit status");
+			assert_non_null(strstr(out, "unconfined"));
+			free(out);
+		}
+		rt_exec_child_set_shared_vm(was);
+	}
+	stop_sleeper(&run);
+}
+
 /* The exec child shares the daemon's memory and builds the environment, HOME and the seccomp
  * filter without libc's help (exec_child.c): the same results as a forked child, which is what it
  * falls back to (and what it is under the sanitizers). */
@@ -1607,6 +1670,7 @@ int main(void)
 	    T(test_pids_and_kill_all),
 	    T(test_exec_as_user_in_cwd),
 	    T(test_exec_env_home_and_seccomp_in_both_kinds_of_child),
+	    T(test_lsm_labels_reach_the_kernel_in_init_and_exec),
 	    T(test_exec_start_returns_while_the_child_cannot_go_on),
 	    T(test_exec_oom_score_adj_is_the_exec_s_alone),
 	    T(test_join_pid_and_net_namespaces_by_path),
