@@ -204,9 +204,14 @@ int rt_proc_set_user(const struct rt_process *p, struct wren_err **err)
 
 int rt_proc_lsm_labels(const struct rt_process *p, struct wren_err **err)
 {
-	struct rt_msg m = {0};
-	long r = rt_raw_lsm_exec_labels(p->apparmor_profile, p->selinux_label, &m);
+	struct rt_msg m;
+	long r;
 
+	if ((!p->apparmor_profile || !*p->apparmor_profile) &&
+	    (!p->selinux_label || !*p->selinux_label))
+		return 0;
+	m.n = 0;
+	r = rt_raw_lsm_exec_labels(p->apparmor_profile, p->selinux_label, &m);
 	return r < 0 ? raw_failed(err, r, &m) : 0;
 }
 
