@@ -221,6 +221,29 @@ DEV_SH='echo ok >/dev/null && echo null=ok
 	assert_fact procsys rw
 }
 
+@test "security: rro makes a bind mount read-only down to its submounts; nosymfollow refuses symlinks" {
+	local src=$BATS_TEST_TMPDIR/rro
+	mkdir -p "$src/sub"
+	mount -t tmpfs -o size=1m wren-rro "$src/sub"
+	ln -s /etc/passwd "$src/link"
+	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" \
+		--mount "type=bind,src=$src,dst=/h,options=rbind:rro" \
+		--mount "type=bind,src=$src,dst=/n,options=rbind:nosymfollow" "$IMAGE" "$CID" sh -c '
+			touch /h/x 2>/dev/null || echo top=ro
+			touch /h/sub/x 2>/dev/null || echo sub=ro
+			cat /n/link >/dev/null 2>&1 || echo link=refused
+			cat /h/link >/dev/null && echo followed=yes
+			touch /n/sub/y && echo nsub=rw
+			true'
+	umount "$src/sub"
+	assert_status 0
+	assert_fact top ro
+	assert_fact sub ro
+	assert_fact link refused
+	assert_fact followed yes
+	assert_fact nsub rw
+}
+
 @test "security: --device grants its device (read and write) on top of the defaults" {
 	run --separate-stderr ctr_ run --rm --runtime "$RUNTIME" --device /dev/kmsg "$IMAGE" "$CID" \
 		sh -c "$DEV_SH"'

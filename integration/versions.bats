@@ -182,8 +182,9 @@ start_in() {
 		local ver
 		ver=$("$SHIM" -v | awk '/Version:/ { print $2 }')
 		[ -n "$ver" ]
-		run jq -r '.Version.Version, .Features.annotations["io.containerd.wren.version"], .Features.linux.cgroup.systemd, .Features.linux.apparmor.enabled, .Features.linux.mountExtensions.idmap.enabled' "$BATS_TEST_TMPDIR/info.json"
-		# the systemd cgroup driver and AppArmor profiles are supported; idmap mounts are not
-		[ "$output" = "$(printf '%s\n%s\ntrue\ntrue\nfalse' "$ver" "$ver")" ]
+		run jq -r '.Version.Version, .Features.annotations["io.containerd.wren.version"], .Features.linux.cgroup.systemd, .Features.linux.apparmor.enabled, (.Features.mountOptions | index("rro") != null), .Features.linux.mountExtensions.idmap.enabled' "$BATS_TEST_TMPDIR/info.json"
+		# the systemd cgroup driver, AppArmor profiles and recursive read-only mounts (what CRI
+		# checks before it asks for one) are supported; idmap mounts are not
+		[ "$output" = "$(printf '%s\n%s\ntrue\ntrue\ntrue\nfalse' "$ver" "$ver")" ]
 	fi
 }

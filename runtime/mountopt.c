@@ -29,6 +29,7 @@ static const struct flag_word flag_words[] = {
     {"norelatime", true, MS_RELATIME},
     {"nostrictatime", true, MS_STRICTATIME},
     {"nosuid", false, MS_NOSUID},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
     {"rbind", false, MS_BIND | MS_REC},
     {"relatime", false, MS_RELATIME},
     {"remount", false, MS_REMOUNT},
@@ -36,7 +37,35 @@ static const struct flag_word flag_words[] = {
     {"rw", true, MS_RDONLY},
     {"strictatime", false, MS_STRICTATIME},
     {"suid", true, MS_NOSUID},
+    {"symfollow", true, MS_NOSYMFOLLOW},
     {"sync", false, MS_SYNCHRONOUS},
+};
+
+/* The OCI spec's recursive words (runtime-spec 1.1): the same attributes on the mount and every
+ * mount below it, as runc applies them. */
+static const struct {
+	const char *word;
+	bool clear;
+	uint64_t attr;
+} rec_words[] = {
+    {"rro", false, MOUNT_ATTR_RDONLY},
+    {"rrw", true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", false, MOUNT_ATTR_NOSUID},
+    {"rsuid", true, MOUNT_ATTR_NOSUID},
+    {"rnodev", false, MOUNT_ATTR_NODEV},
+    {"rdev", true, MOUNT_ATTR_NODEV},
+    {"rnoexec", false, MOUNT_ATTR_NOEXEC},
+    {"rexec", true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+    {"rrelatime", false, MOUNT_ATTR_RELATIME},
+    {"rnorelatime", true, MOUNT_ATTR_RELATIME},
+    {"rnoatime", false, MOUNT_ATTR_NOATIME},
+    {"ratime", true, MOUNT_ATTR_NOATIME},
+    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
+    {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME},
+    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
 static const struct {
@@ -85,6 +114,32 @@ static bool apply_propagation_word(const char *w, struct rt_mountopt *out)
 	return false;
 }
 
+static bool apply_rec_word(const char *w, struct rt_mountopt *out)
+{
+	for (size_t i = 0; i < sizeof(rec_words) / sizeof(rec_words[0]); i++) {
+		uint64_t a = rec_words[i].attr;
+
+		if (strcmp(w, rec_words[i].word) != 0)
+			continue;
+		if (rec_words[i].clear) {
+			out->rec_clr |= a;
+			out->rec_set &= ~a;
+		} else {
+			out->rec_set |= a;
+			out->rec_clr &= ~a;
+			/* an atime mode is a value, not a bit: mount_setattr wants the whole field
+			 * cleared to set one (relatime is 0, so it is only the clearing) */
+			if ((a & MOUNT_ATTR__ATIME) == a) {
+				out->rec_set &= ~(uint64_t)MOUNT_ATTR__ATIME;
+				out->rec_set |= a;
+				out->rec_clr |= MOUNT_ATTR__ATIME;
+			}
+		}
+		return true;
+	}
+	return false;
+}
+
 static void append_data(char **data, size_t *len, const char *w)
 {
 	size_t wl = strlen(w);
@@ -106,7 +161,8 @@ void rt_mountopt_parse(const char *const *opts, size_t n, struct rt_mountopt *ou
 
 		if (w == NULL || *w == '\0' || strcmp(w, "defaults") == 0)
 			continue;
-		if (apply_flag_word(w, out) || apply_propagation_word(w, out))
+		if (apply_flag_word(w, out) || apply_propagation_word(w, out) ||
+		    apply_rec_word(w, out))
 			continue;
 		append_data(&out->data, &data_len, w);
 	}

@@ -339,6 +339,21 @@ static int mount_cgroup(struct mnt_ctx *cx, const struct rt_mount_spec *m, struc
 	return 0;
 }
 
+/* rro, rnosuid and the like: on the new mount and every mount below it */
+static int set_rec_attrs(struct mnt_ctx *cx, const struct rt_mount_spec *m, struct wren_err **err)
+{
+	struct mount_attr attr = {.attr_set = m->rec_set, .attr_clr = m->rec_clr};
+	_cleanup_close_ int top =
+	    rt_rootfs_open_in_root(cx->rootfd, m->destination, false, false, err);
+
+	if (top < 0)
+		return -1;
+	if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return wren_err_errno(err, errno, "set the recursive options of \"%s\"",
+				      m->destination);
+	return 0;
+}
+
 static int mount_entry(struct mnt_ctx *cx, const struct rt_mount_spec *m, struct wren_err **err)
 {
 	bool is_file = false;
@@ -357,8 +372,12 @@ static int mount_entry(struct mnt_ctx *cx, const struct rt_mount_spec *m, struct
 					      m->source, m->destination);
 		is_file = !S_ISDIR(st.st_mode);
 	}
-	return mount_at(cx, m->destination, m->source && m->source[0] ? m->source : type, type,
-			m->flags, m->propagation, m->data, m->bind, is_file, err);
+	if (mount_at(cx, m->destination, m->source && m->source[0] ? m->source : type, type,
+		     m->flags, m->propagation, m->data, m->bind, is_file, err) < 0)
+		return -1;
+	if ((m->rec_set || m->rec_clr) && set_rec_attrs(cx, m, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* ---- devices ----------------------------------------------------------------------------------

@@ -308,6 +308,8 @@ static int parse_mounts(const cJSON *root, struct rt_spec *s, struct wren_err **
 		m->flags = mo.flags;
 		m->clear_flags = mo.clear_flags;
 		m->propagation = mo.propagation;
+		m->rec_set = mo.rec_set;
+		m->rec_clr = mo.rec_clr;
 		m->data = mo.data;
 		m->bind = mo.bind;
 		/* runc treats type "bind" as a bind mount even without the option word. */

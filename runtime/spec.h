@@ -56,8 +56,9 @@ struct rt_mount_spec {
 	unsigned long clear_flags; /* MS_* explicitly cleared (rw, suid, ...) */
 	/* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC), 0 if none */
 	unsigned long propagation;
-	char *data; /* remaining comma-joined options for the filesystem, or NULL */
-	bool bind;  /* "bind"/"rbind" or type "bind" */
+	uint64_t rec_set, rec_clr; /* rro and the like: MOUNT_ATTR_* for the whole tree */
+	char *data;		   /* remaining comma-joined options for the filesystem, or NULL */
+	bool bind;		   /* "bind"/"rbind" or type "bind" */
 };
 
 enum rt_ns_type {

@@ -20,11 +20,20 @@ static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network",
 static const char *const hooks[] = {"prestart",	      "createRuntime", "createContainer",
 				    "startContainer", "poststart",     "poststop"};
 static const char *const mount_options[] = {
-    "async",	  "atime",	   "bind",    "defaults", "dev",	 "diratime", "dirsync",
-    "exec",	  "mand",	   "noatime", "nodev",	  "nodiratime",	 "noexec",   "nomand",
-    "norelatime", "nostrictatime", "nosuid",  "private",  "rbind",	 "relatime", "remount",
-    "ro",	  "rprivate",	   "rshared", "rslave",	  "runbindable", "rw",	     "shared",
-    "slave",	  "strictatime",   "suid",    "sync",	  "unbindable"};
+    "async",	   "atime",	   "bind",	  "defaults",
+    "dev",	   "diratime",	   "dirsync",	  "exec",
+    "mand",	   "noatime",	   "nodev",	  "nodiratime",
+    "noexec",	   "nomand",	   "norelatime",  "nostrictatime",
+    "nosuid",	   "nosymfollow",  "private",	  "ratime",
+    "rbind",	   "rdev",	   "rdiratime",	  "relatime",
+    "remount",	   "rexec",	   "rnoatime",	  "rnodev",
+    "rnodiratime", "rnoexec",	   "rnorelatime", "rnostrictatime",
+    "rnosuid",	   "rnosymfollow", "ro",	  "rprivate",
+    "rrelatime",   "rro",	   "rrw",	  "rshared",
+    "rslave",	   "rstrictatime", "rsuid",	  "rsymfollow",
+    "runbindable", "rw",	   "shared",	  "slave",
+    "strictatime", "suid",	   "symfollow",	  "sync",
+    "unbindable"};
 static const char *const seccomp_actions[] = {
     "SCMP_ACT_ALLOW",	    "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",	"SCMP_ACT_KILL_PROCESS",
     "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",   "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};

@@ -92,6 +92,45 @@ static void test_unknown_words_are_joined_as_data(void **state)
 	free(m.data);
 }
 
+/* nosymfollow is a flag of mount(2); the r-words are attributes for the whole tree, apart from
+ * the flags and never filesystem data (a bind would drop data silently) */
+static void test_recursive_words_are_mount_attributes(void **state)
+{
+	struct rt_mountopt m;
+
+	PARSE(&m, "rbind", "nosymfollow", "rro", "rnosuid", "rnodev", "rnoexec", "rnodiratime",
+	      "rnosymfollow");
+	assert_int_equal(m.flags, MS_BIND | MS_REC | MS_NOSYMFOLLOW);
+	assert_int_equal(m.rec_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODIRATIME |
+					MOUNT_ATTR_NOSYMFOLLOW);
+	assert_int_equal(m.rec_clr, 0);
+	assert_null(m.data);
+
+	PARSE(&m, "rro", "rrw", "rsuid", "rdev", "rexec", "rsymfollow", "symfollow");
+	assert_int_equal(m.rec_set, 0);
+	assert_int_equal(m.rec_clr, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSYMFOLLOW);
+	assert_int_equal(m.clear_flags, MS_NOSYMFOLLOW);
+	assert_null(m.data);
+}
+
+/* an atime mode is one value: setting it clears the whole field, and a later mode replaces it */
+static void test_recursive_atime_words_replace_each_other(void **state)
+{
+	struct rt_mountopt m;
+
+	PARSE(&m, "rnoatime");
+	assert_int_equal(m.rec_set, MOUNT_ATTR_NOATIME);
+	assert_int_equal(m.rec_clr, MOUNT_ATTR__ATIME);
+	PARSE(&m, "rnoatime", "rstrictatime");
+	assert_int_equal(m.rec_set, MOUNT_ATTR_STRICTATIME);
+	assert_int_equal(m.rec_clr, MOUNT_ATTR__ATIME);
+	PARSE(&m, "rstrictatime", "rrelatime");
+	assert_int_equal(m.rec_set, MOUNT_ATTR_RELATIME);
+	assert_int_equal(m.rec_clr, MOUNT_ATTR__ATIME);
+}
+
 static void test_defaults_and_nothing_give_nothing(void **state)
 {
 	struct rt_mountopt m;
@@ -113,6 +152,8 @@ int main(void)
 	    cmocka_unit_test(test_rbind_is_recursive_bind),
 	    cmocka_unit_test(test_propagation_words_are_kept_apart),
 	    cmocka_unit_test(test_unknown_words_are_joined_as_data),
+	    cmocka_unit_test(test_recursive_words_are_mount_attributes),
+	    cmocka_unit_test(test_recursive_atime_words_replace_each_other),
 	    cmocka_unit_test(test_defaults_and_nothing_give_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
