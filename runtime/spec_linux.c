@@ -147,6 +147,14 @@ int spec_parse_linux(const cJSON *root, struct rt_spec *s, struct wren_err **err
 	    spec_get_str(lx, "cgroupsPath", "linux", false, &s->cgroups_path, err) < 0 ||
 	    spec_get_obj(lx, "resources", "linux", &r, err) < 0)
 		return -1;
+	/* a new user namespace with no maps would leave its root unmapped: say so here, not as
+	 * the init's setresuid failure */
+	const struct rt_namespace *user = rt_spec_namespace(s, RT_NS_USER);
+	if (user && !(user->path && user->path[0]) &&
+	    (s->n_uid_mappings == 0 || s->n_gid_mappings == 0))
+		return wren_err_code(
+		    err, WREN_E_INVALID_ARGUMENT,
+		    "linux: a new user namespace needs uidMappings and gidMappings");
 	if (s->cgroups_path != NULL && s->cgroups_path[0] == '\0') {
 		free(s->cgroups_path);
 		s->cgroups_path = NULL;

@@ -352,6 +352,17 @@ static void test_duplicate_namespace_is_refused(void **state)
 		    "config.json: linux.namespaces[1].type: duplicate namespace type \"ipc\"");
 }
 
+/* a new user namespace needs both maps; one joined by path has its own */
+static void test_new_user_namespace_without_maps_is_refused(void **state)
+{
+	parse_fails("{" MINIMAL_ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],"
+		    "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}}",
+		    "config.json: linux: a new user namespace needs uidMappings and gidMappings");
+	struct rt_spec *s = parse_ok("{" MINIMAL_ROOT ",\"linux\":{\"namespaces\":[{\"type\":"
+				     "\"user\",\"path\":\"/proc/1/ns/user\"}]}}");
+	rt_spec_free(s);
+}
+
 static void test_relative_mount_destination_is_refused(void **state)
 {
 	parse_fails("{" MINIMAL_ROOT ",\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
@@ -585,6 +596,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_root_is_refused),
 	    cmocka_unit_test(test_unknown_namespace_type_is_refused),
 	    cmocka_unit_test(test_duplicate_namespace_is_refused),
+	    cmocka_unit_test(test_new_user_namespace_without_maps_is_refused),
 	    cmocka_unit_test(test_relative_mount_destination_is_refused),
 	    cmocka_unit_test(test_unknown_seccomp_action_is_refused),
 	    cmocka_unit_test(test_unknown_seccomp_operator_is_refused),
