@@ -161,6 +161,7 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	_cleanup_free_ char *path = NULL;
 	bool deferred_cwd = false;
 	struct rt_self_exe self;
+	struct rt_seccomp_built *late_filter = NULL;
 	int32_t host_pid = 0;
 	int sync, tree = a->rootfs_tree;
 
@@ -187,6 +188,10 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 	/* a missing binary must fail create, not start */
 	if (rt_proc_lookup(p, &path, &err) < 0 || rt_proc_refuse_self(path, &self, &err) < 0)
 		rt_child_fail(sync, err, 1);
+	/* the filter loaded after start is built now, so that a bad one fails the create */
+	if (spec->has_seccomp && !rt_seccomp_early(spec, p) &&
+	    (late_filter = rt_seccomp_build(&spec->seccomp, &err)) == NULL)
+		rt_child_fail(sync, err, 1);
 	rt_child_log(sync, RT_LOG_DEBUG, "init: ready to exec %s", path);
 	if (rt_sync_send(sync, RT_MSG_READY, 0, NULL) < 0)
 		_exit(1);
@@ -200,8 +205,7 @@ _Noreturn void rt_init_child(const struct rt_init_args *a)
 				 &err) < 0)
 			rt_child_fail(sync, err, 1);
 	}
-	if (spec->has_seccomp && !rt_seccomp_early(spec, p) &&
-	    rt_seccomp_load(&spec->seccomp, &err) < 0)
+	if (late_filter && rt_seccomp_load_built(late_filter, &err) < 0)
 		rt_child_fail(sync, err, 1);
 	execve(path, p->args, environ);
 	wren_err_errno(&err, errno, "exec %s", path);

@@ -191,6 +191,21 @@ int rt_seccomp_load(const struct rt_seccomp *sc, struct wren_err **err)
 	return 0;
 }
 
+struct rt_seccomp_built *rt_seccomp_build(const struct rt_seccomp *sc, struct wren_err **err)
+{
+	return (struct rt_seccomp_built *)build(sc, err);
+}
+
+int rt_seccomp_load_built(struct rt_seccomp_built *b, struct wren_err **err)
+{
+	_cleanup_seccomp_ scmp_filter_ctx ctx = (scmp_filter_ctx)b;
+	int r = seccomp_load(ctx);
+
+	if (r < 0)
+		return wren_err_errno(err, -r, "seccomp: load the filter");
+	return 0;
+}
+
 int rt_seccomp_compile(const struct rt_seccomp *sc, struct rt_seccomp_prog *out,
 		       struct wren_err **err)
 {

@@ -1064,6 +1064,27 @@ static void test_join_pid_and_net_namespaces_by_path(void **state)
 	stop_sleeper(&run);
 }
 
+/* A filter the spec cannot give fails the create, loaded before the user switch (no
+ * no_new_privs) or after start (no_new_privs: built at create, loaded last), as with runc. */
+static void test_bad_seccomp_filter_fails_the_create(void **state)
+{
+	struct bundle *b = *state;
+	struct run run;
+	struct wren_err *err = NULL;
+	_cleanup_free_ char *id = test_id("badseccomp");
+
+	b->linux_extra = "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{"
+			 "\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}";
+	for (int nnp = 0; nnp <= 1; nnp++) {
+		bundle_config(b, "[\"true\"]", NULL);
+		b->spec->process->no_new_privileges = nnp;
+		assert_int_equal(create(b, id, &run, &err), -1);
+		assert_non_null(strstr(err->msg, "seccomp notify not supported"));
+		wren_err_free(err);
+		err = NULL;
+	}
+}
+
 static void test_seccomp_filter_applies(void **state)
 {
 	struct bundle *b = *state;
@@ -1675,6 +1696,7 @@ int main(void)
 	    T(test_exec_oom_score_adj_is_the_exec_s_alone),
 	    T(test_join_pid_and_net_namespaces_by_path),
 	    T(test_seccomp_filter_applies),
+	    T(test_bad_seccomp_filter_fails_the_create),
 	    T(test_child_log_lines_reach_the_callback),
 	    T(test_free_kills_a_created_init),
 	    T(test_cgroup_namespace_roots_at_the_container),
